@@ -1,0 +1,251 @@
+"""`grader check [SLUG ...]`: the maintainers' gate, proving every kata keeps its contract.
+
+For each kata: its files, slug, README tasks and hints (static rules); every test passes on the
+reference and fails on the stub; every mistake applies and fails at least one test; the reference
+is 100% line-covered by the kata's tests; ruff is clean. The test runs cover all katas at once
+(one pytest process per tree, run in parallel), so the check costs a few runs, not one per kata.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalog import Kata, discover, select
+from grader.display import paint
+from grader.mistakes import MistakeRound, build_rounds
+from grader.rules import static_problems
+from grader.runner import RunResult, TestResult, run_tests
+
+SERVER_MARKERS = {"postgres", "redis"}
+TEST_TIMEOUT = "120"  # seconds per test: a hung test must fail the check, not hang CI
+
+
+@dataclass(frozen=True)
+class KataVerdict:
+    """The check's findings for one kata."""
+
+    kata: Kata
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No violation."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The check over a set of katas."""
+
+    verdicts: tuple[KataVerdict, ...]
+
+    @property
+    def passed(self) -> int:
+        """Katas without a violation."""
+        return sum(v.ok for v in self.verdicts)
+
+    @property
+    def failed(self) -> int:
+        """Katas with at least one violation."""
+        return len(self.verdicts) - self.passed
+
+
+def server_skip(test: TestResult) -> bool:
+    """A skip that only says a server is not configured."""
+    return test.status == "skip" and bool(SERVER_MARKERS & set(test.markers))
+
+
+def describe(test: TestResult) -> str:
+    """`name (message)` for a problem line."""
+    message = test.message.strip().splitlines()[0][:200] if test.message.strip() else test.status
+    return f"{test.name} ({message})"
+
+
+def reference_problems(kata: Kata, run: RunResult) -> list[str]:
+    """Every test passes on the reference, carries a task marker, and every task has a test."""
+    tests, errors = run.for_kata(kata.slug)
+    problems = [f"the tests cannot be collected on the reference: {e.message}" for e in errors]
+    if not tests and not errors:
+        problems.append("no test ran on the reference")
+    for test in tests:
+        if test.status != "pass" and not server_skip(test):
+            problems.append(f"fails on the reference: {describe(test)}")
+        if test.task is None:
+            problems.append(f"{test.name} has no @pytest.mark.task(n)")
+        elif test.task not in kata.tasks:
+            problems.append(f"{test.name} is marked task {test.task}, which the README does not have")
+    tested = {t.task for t in tests}
+    problems += [f"task {n} has no test" for n in kata.tasks if n not in tested and tests]
+    return problems
+
+
+def stub_problems(kata: Kata, run: RunResult) -> list[str]:
+    """Every test fails on the stub, and the stub does not break collection."""
+    tests, errors = run.for_kata(kata.slug)
+    problems = [f"the stub breaks collection (define every name the tests import): {e.message}" for e in errors]
+    problems += [f"passes on the stub: {t.name}" for t in tests if t.status == "pass"]
+    problems += [f"skipped on the stub: {describe(t)}" for t in tests if t.status == "skip" and not server_skip(t)]
+    return problems
+
+
+def mistake_problems(kata: Kata, rounds: list[tuple[MistakeRound, RunResult]]) -> list[str]:
+    """Every mistake applies and makes at least one test fail."""
+    problems = []
+    for mistake_round, run in rounds:
+        if kata.slug in mistake_round.failed_to_apply:
+            mistake, error = mistake_round.failed_to_apply[kata.slug]
+            problems.append(f"mistake {mistake.name} does not apply: {error.splitlines()[0] if error else ''}")
+        elif kata.slug in mistake_round.applied:
+            tests, errors = run.for_kata(kata.slug)
+            if not errors and not any(t.status in ("fail", "error") for t in tests):
+                name = mistake_round.applied[kata.slug].name
+                problems.append(f"mistake {name} passes every test: the tests miss it")
+    return problems
+
+
+def coverage_problems(kata: Kata, coverage: dict[str, dict[str, list[int]]]) -> list[str]:
+    """Every line of the reference module runs under the kata's tests."""
+    problems = []
+    for path in sorted(kata.reference_path.rglob("*.py")):
+        if "mistakes" in path.relative_to(kata.reference_path).parts:
+            continue
+        rel = path.relative_to(kata.root)
+        missing = coverage.get(str(path.resolve()), {}).get("missing_lines")
+        if missing is None:
+            problems.append(f"coverage: {rel} was never imported by the tests")
+        elif missing:
+            problems.append(f"coverage: {rel} lines not run by the tests: {compress(missing)}")
+    return problems
+
+
+def compress(lines: list[int]) -> str:
+    """`3-5, 9` for [3, 4, 5, 9]."""
+    spans: list[list[int]] = []
+    for line in sorted(lines):
+        if spans and line == spans[-1][1] + 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
+
+
+def read_coverage(path: Path, root: Path) -> dict[str, dict[str, list[int]]]:
+    """Coverage's JSON report: absolute file path -> its missing lines."""
+    if not path.is_file():
+        return {}
+    files = json.loads(path.read_text(encoding="utf-8")).get("files", {})
+    return {str((root / name).resolve()): data for name, data in files.items()}
+
+
+def ruff_problems(root: Path, katas: list[Kata]) -> dict[str, list[str]]:
+    """slug -> ruff findings (lint and format) in the kata's folders."""
+    folders = {str(p): k.slug for k in katas for p in (k.path, k.reference_path) if p.is_dir()}
+    if not folders:
+        return {}
+    found: dict[str, list[str]] = {}
+    ruff = [sys.executable, "-m", "ruff"]
+    lint = subprocess.run(
+        [*ruff, "check", "--output-format=json", "--quiet", *folders],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    for finding in json.loads(lint.stdout or "[]"):
+        slug = owner(Path(finding["filename"]), folders)
+        row = finding.get("location", {}).get("row", "?")
+        rel = Path(finding["filename"]).resolve().relative_to(root.resolve())
+        found.setdefault(slug, []).append(f"ruff: {rel}:{row} {finding['code']} {finding['message']}")
+    fmt = subprocess.run(
+        [*ruff, "format", "--check", "--quiet", *folders],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    for line in fmt.stdout.splitlines():
+        if line.startswith("Would reformat: "):
+            path = Path(line.removeprefix("Would reformat: "))
+            found.setdefault(owner(root / path, folders), []).append(f"ruff format: {path} is not formatted")
+    return found
+
+
+def owner(path: Path, folders: dict[str, str]) -> str:
+    """The slug whose folder holds `path`."""
+    resolved = path.resolve()
+    for folder, slug in folders.items():
+        if Path(folder).resolve() in resolved.parents:
+            return slug
+    return "?"
+
+
+def check(root: Path, katas: list[Kata], all_katas: list[Kata], on_step: Callable[[str], None] = lambda s: None) -> CheckReport:
+    """Runs every rule over `katas` and returns the verdicts."""
+    problems: dict[str, list[str]] = {k.slug: static_problems(k, all_katas) for k in katas}
+    runnable = [k for k in katas if k.test_file.is_file()]
+    timeout = [f"--timeout={TEST_TIMEOUT}"]  # pytest-timeout is loaded by its entry point
+    with tempfile.TemporaryDirectory(prefix="grader-check-") as scratch_name:
+        scratch = Path(scratch_name)
+        coverage_file = scratch / "coverage.json"
+        cov_args = [f"--cov={k.reference_path}" for k in runnable]
+        cov_args += [f"--cov-report=json:{coverage_file}", "--cov-report=", "--cov-config=/dev/null"]
+        rounds = build_rounds(runnable, scratch)
+        jobs: dict[str, tuple[str, list[str]]] = {
+            "reference": ("reference", [*timeout, *cov_args]),
+            "stub": ("katas", timeout),
+        }
+        for index, mistake_round in enumerate(rounds):
+            if mistake_round.applied:
+                jobs[f"mistakes{index}"] = (str(mistake_round.tree), timeout)
+        runs: dict[str, RunResult] = {}
+        paths = [k.path for k in runnable]
+        if paths:
+            with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+                futures = {
+                    name: pool.submit(run_tests, root, paths, target, extra_args=args)
+                    for name, (target, args) in jobs.items()
+                }
+                for name, future in futures.items():
+                    runs[name] = future.result()
+                    on_step(f"{name}: {len(runs[name].tests)} tests in {runs[name].wall:.1f}s")
+        for name, run in runs.items():
+            if not run.finished:
+                for kata in runnable:
+                    problems[kata.slug].append(f"the {name} run died before it finished:\n{run.log[-2000:]}")
+        coverage = read_coverage(coverage_file, root)
+        mistake_runs = [(r, runs.get(f"mistakes{i}")) for i, r in enumerate(rounds)]
+        for kata in runnable:
+            if "reference" in runs:
+                problems[kata.slug] += reference_problems(kata, runs["reference"])
+                problems[kata.slug] += coverage_problems(kata, coverage)
+            if "stub" in runs:
+                problems[kata.slug] += stub_problems(kata, runs["stub"])
+            problems[kata.slug] += mistake_problems(
+                kata, [(r, run) for r, run in mistake_runs if run is not None or r.failed_to_apply]
+            )
+    for slug, findings in ruff_problems(root, katas).items():
+        if slug in problems:
+            problems[slug] += findings
+    return CheckReport(tuple(KataVerdict(k, tuple(problems[k.slug])) for k in katas))
+
+
+def render(report: CheckReport) -> str:
+    """Every violation with its kata, then `N passed, N failed` counting katas."""
+    lines = []
+    for verdict in report.verdicts:
+        if verdict.ok:
+            lines.append(f"{paint('PASS', 'green')} {verdict.kata.id}")
+        else:
+            lines.append(f"{paint('FAIL', 'red')} {verdict.kata.id}")
+            lines += [f"    - {problem}" for problem in verdict.problems]
+    lines.append(f"{report.passed} passed, {report.failed} failed")
+    return "\n".join(lines)
+
+
+def main(root: Path, names: list[str]) -> int:
+    """Prints the verdicts; 1 when any kata has a violation."""
+    all_katas = discover(root)
+    katas = select(all_katas, names)
+    report = check(root, katas, all_katas, on_step=lambda s: print(paint(f"  ran {s}", "dim"), file=sys.stderr))
+    print(render(report))
+    return 0 if report.failed == 0 else 1

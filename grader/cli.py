@@ -1,0 +1,63 @@
+"""Command-line parsing for `grader`; each command lives in its own module."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader import __version__
+from grader.catalog import find_root
+
+
+def parser() -> argparse.ArgumentParser:
+    """The grader's arguments."""
+    top = argparse.ArgumentParser(
+        prog="grader",
+        description="Shows your progress through the katas (no command), or runs one of the commands.",
+    )
+    top.add_argument("--version", action="version", version=f"grader {__version__}")
+    top.add_argument("--root", type=Path, default=None, help="the suite's folder (default: found upwards from here)")
+    top.add_argument("--target", default="katas", help="whose solutions: 'katas' (yours, default), 'reference', or a learner's folder")
+    top.add_argument("--json", action="store_true", help="print results as JSON (Exercism results.json v3 fields)")
+    commands = top.add_subparsers(dest="command")
+
+    run = commands.add_parser("run", help="run one kata and show its first failing test")
+    run.add_argument("slug")
+    hint = commands.add_parser("hint", help="show a kata's hints")
+    hint.add_argument("slug")
+    hint.add_argument("--task", type=int, default=None)
+    check = commands.add_parser("check", help="the maintainers' gate over every kata (or those named)")
+    check.add_argument("slugs", nargs="*")
+    for sub in (run, hint, check):
+        sub.add_argument("--root", type=Path, default=argparse.SUPPRESS)
+        sub.add_argument("--target", default=argparse.SUPPRESS)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parses the arguments and runs the command; returns the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        root = (args.root or find_root()).resolve()
+    except FileNotFoundError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "run":
+            from grader import run
+
+            return run.main(root, args.slug, args.target)
+        if args.command == "hint":
+            from grader import hint
+
+            return hint.main(root, args.slug, args.task)
+        if args.command == "check":
+            from grader import check
+
+            return check.main(root, args.slugs)
+        from grader import progress
+
+        return progress.main(root, [], args.target, args.json)
+    except KeyError as error:
+        print(f"grader: no kata named {error.args[0]!r} (see `grader` for the list)", file=sys.stderr)
+        return 2

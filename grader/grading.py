@@ -1,0 +1,78 @@
+"""Turns a pytest run into per-kata results: status, score, the first failing test."""
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalog import Kata
+from grader.runner import CollectError, Event, RunResult, TestResult, run_tests
+
+
+@dataclass(frozen=True)
+class KataResult:
+    """How one kata did in a run."""
+
+    kata: Kata
+    tests: tuple[TestResult, ...]
+    collect_errors: tuple[CollectError, ...]
+
+    @property
+    def passed(self) -> int:
+        """Tests that passed."""
+        return sum(t.status == "pass" for t in self.tests)
+
+    @property
+    def total(self) -> int:
+        """Tests that count: skipped ones (a server not configured) do not."""
+        return sum(t.status != "skip" for t in self.tests)
+
+    @property
+    def status(self) -> str:
+        """pass (every counted test passed), fail, or error (the tests could not even run)."""
+        if self.collect_errors or not self.tests:
+            return "error"
+        return "pass" if self.passed == self.total else "fail"
+
+    @property
+    def done(self) -> bool:
+        """The kata is green."""
+        return self.status == "pass"
+
+    @property
+    def first_failure(self) -> TestResult | None:
+        """The first test, in file order, that did not pass."""
+        return next((t for t in self.tests if t.status in ("fail", "error")), None)
+
+    @property
+    def message(self) -> str:
+        """One line on what stands in the way, or an empty string when done."""
+        if self.collect_errors:
+            return f"the tests cannot be collected: {self.collect_errors[0].message}"
+        if not self.tests:
+            return "no test ran"
+        failure = self.first_failure
+        return f"{failure.name}: {failure.message}" if failure else ""
+
+
+def kata_results(katas: list[Kata], run: RunResult) -> list[KataResult]:
+    """One KataResult per kata, in curriculum order."""
+    results = []
+    for kata in katas:
+        tests, errors = run.for_kata(kata.slug)
+        results.append(KataResult(kata, tuple(tests), tuple(errors)))
+    return results
+
+
+def grade(
+    root: Path,
+    katas: list[Kata],
+    target: str = "katas",
+    on_event: Callable[[Event], None] | None = None,
+) -> tuple[list[KataResult], RunResult]:
+    """Runs the katas' tests against `target` in one pytest process and grades each kata."""
+    run = run_tests(root, [k.path for k in katas], target, on_event=on_event)
+    if not run.finished and not run.tests and not run.collect_errors:
+        # pytest itself refused to start (a bad --target, a broken conftest): say why, loudly.
+        sys.stderr.write(run.log)
+    return kata_results(katas, run), run

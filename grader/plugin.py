@@ -1,0 +1,135 @@
+"""The grader's pytest plugin: records each test's outcome and task as JSON lines.
+
+Loaded in the pytest subprocess with `-p grader.plugin --grader-events FILE`. One line per event,
+flushed at once, so the grader can draw progress while tests run and keep what was recorded even
+when the run dies. The grader never parses pytest's terminal output.
+"""
+
+import inspect
+import json
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+OUTPUT_CAP = 500  # characters of captured output kept per test (Exercism's results.json cap)
+MESSAGE_CAP = 4000
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Adds `--grader-events`."""
+    parser.addoption("--grader-events", default=None, help="write test events as JSON lines here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Registers the recorder when an events file is given."""
+    path = config.getoption("--grader-events")
+    if path:
+        config.pluginmanager.register(Recorder(Path(path)), "grader-recorder")
+
+
+def kata_of(path: Path) -> str | None:
+    """The slug of the kata whose folder (the nearest with a kata.toml) holds `path`."""
+    for folder in path.parents:
+        if (folder / "kata.toml").is_file():
+            return folder.name.partition("_")[2]
+    return None
+
+
+def crash_of(report: pytest.TestReport | pytest.CollectReport) -> tuple[str, str]:
+    """(message, file:line) of a failure: the exception line and where it was raised."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message[:MESSAGE_CAP], f"{crash.path}:{crash.lineno}"
+    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+        path, line, reason = report.longrepr
+        return str(reason), f"{path}:{line}"
+    return str(report.longrepr)[-MESSAGE_CAP:], ""
+
+
+class Recorder:
+    """Writes one event per collected set, collection error and finished test."""
+
+    def __init__(self, path: Path) -> None:
+        self.stream: IO[str] = path.open("a", encoding="utf-8")
+        self.items: dict[str, pytest.Item] = {}
+        self.partial: dict[str, dict[str, Any]] = {}
+
+    def write(self, event: dict[str, Any]) -> None:
+        """Appends one event and flushes it."""
+        self.stream.write(json.dumps(event) + "\n")
+        self.stream.flush()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Records a module that could not be collected (syntax error, failed import, ...)."""
+        if report.failed:
+            message, location = crash_of(report)
+            path = Path(report.fspath)
+            self.write(
+                {
+                    "event": "collect_error",
+                    "nodeid": report.nodeid,
+                    "kata": kata_of(path.resolve()),
+                    "message": message or str(report.longrepr)[-MESSAGE_CAP:],
+                    "details": str(report.longrepr)[-MESSAGE_CAP:],
+                    "location": location,
+                }
+            )
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Records what will run: each test with its kata and task."""
+        tests = []
+        for item in session.items:
+            self.items[item.nodeid] = item
+            marker = item.get_closest_marker("task")
+            tests.append(
+                {
+                    "nodeid": item.nodeid,
+                    "kata": kata_of(item.path),
+                    "task": marker.args[0] if marker and marker.args else None,
+                }
+            )
+        self.write({"event": "collected", "tests": tests})
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Folds setup, call and teardown into one outcome, written after teardown."""
+        state = self.partial.setdefault(
+            report.nodeid, {"status": "pass", "message": "", "location": "", "duration": 0.0}
+        )
+        state["duration"] += report.duration
+        if report.failed and state["status"] in ("pass", "skip"):
+            state["status"] = "fail" if report.when == "call" else "error"
+            state["message"], state["location"] = crash_of(report)
+            state["details"] = report.longreprtext[-MESSAGE_CAP:]
+        elif report.skipped and state["status"] == "pass":
+            state["status"] = "skip"
+            state["message"], state["location"] = crash_of(report)
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            state["output"] = (report.capstdout + report.capstderr)[:OUTPUT_CAP]
+        if report.when == "teardown":
+            self.write(self.finish(report.nodeid, self.partial.pop(report.nodeid)))
+
+    def finish(self, nodeid: str, state: dict[str, Any]) -> dict[str, Any]:
+        """The test's event: outcome plus what the results need to show it."""
+        item = self.items.get(nodeid)
+        marker = item.get_closest_marker("task") if item else None
+        function = getattr(item, "function", None)
+        try:
+            code = inspect.getsource(function) if function else ""
+        except (OSError, TypeError):
+            code = ""
+        return {
+            "event": "test",
+            "nodeid": nodeid,
+            "name": item.name if item else nodeid.rpartition("::")[2],
+            "kata": kata_of(item.path) if item else None,
+            "task": marker.args[0] if marker and marker.args else None,
+            "markers": sorted({m.name for m in item.iter_markers()}) if item else [],
+            "test_code": code,
+            **state,
+        }
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Marks the end of the run, so a missing line means the run died."""
+        self.write({"event": "finished", "exitstatus": int(exitstatus)})
+        self.stream.close()

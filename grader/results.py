@@ -1,0 +1,55 @@
+"""Machine-readable results: Exercism's results.json v3 fields, per kata and in total, plus scores."""
+
+from typing import Any
+
+from grader.grading import KataResult
+from grader.runner import TestResult
+
+STATUS = {"pass": "pass", "fail": "fail", "error": "error", "skip": "skip"}
+
+
+def test_json(test: TestResult) -> dict[str, Any]:
+    """One test in results.json v3 form (plus task, location and duration)."""
+    return {
+        "name": test.name,
+        "status": STATUS[test.status],
+        "message": test.message or None,
+        "output": test.output or None,
+        "test_code": test.test_code,
+        "task_id": test.task,
+        "location": test.location or None,
+        "duration": round(test.duration, 4),
+    }
+
+
+def kata_json(result: KataResult) -> dict[str, Any]:
+    """One kata's results.json v3 object, with score fields."""
+    return {
+        "version": 3,
+        "slug": result.kata.slug,
+        "section": result.kata.section,
+        "path": f"katas/{result.kata.rel}",
+        "status": result.status,
+        "message": result.message if result.status == "error" else None,
+        "score": result.passed,
+        "max_score": result.total,
+        "timed_out": False,
+        "tests": [test_json(t) for t in result.tests],
+    }
+
+
+def results_json(results: list[KataResult]) -> dict[str, Any]:
+    """The whole run: a v3-shaped summary over every kata, and each kata's own object."""
+    statuses = {r.status for r in results}
+    status = "error" if "error" in statuses else "fail" if "fail" in statuses else "pass"
+    return {
+        "version": 3,
+        "status": status,
+        "message": None,
+        "score": sum(r.passed for r in results),
+        "max_score": sum(r.total for r in results),
+        "katas_done": sum(r.done for r in results),
+        "katas_total": len(results),
+        "timed_out": False,
+        "katas": [kata_json(r) for r in results],
+    }
