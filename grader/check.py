@@ -19,6 +19,7 @@ from pathlib import Path
 from grader.catalog import Kata, discover, select
 from grader.display import paint
 from grader.mistakes import MistakeRound, build_rounds
+from grader.plugin import CHECK_PROFILE
 from grader.rules import static_problems
 from grader.runner import RunResult, TestResult, run_tests
 
@@ -183,7 +184,8 @@ def check(root: Path, katas: list[Kata], all_katas: list[Kata], on_step: Callabl
     """Runs every rule over `katas` and returns the verdicts."""
     problems: dict[str, list[str]] = {k.slug: static_problems(k, all_katas) for k in katas}
     runnable = [k for k in katas if k.test_file.is_file()]
-    timeout = [f"--timeout={TEST_TIMEOUT}"]  # pytest-timeout is loaded by its entry point
+    # pytest-timeout is loaded by its entry point; the profile is registered by grader.plugin.
+    timeout = [f"--timeout={TEST_TIMEOUT}", f"--hypothesis-profile={CHECK_PROFILE}"]
     with tempfile.TemporaryDirectory(prefix="grader-check-") as scratch_name:
         scratch = Path(scratch_name)
         coverage_file = scratch / "coverage.json"

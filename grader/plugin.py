@@ -11,9 +11,22 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from hypothesis import Phase, settings
 
 OUTPUT_CAP = 500  # characters of captured output kept per test (Exercism's results.json cap)
 MESSAGE_CAP = 4000
+
+# The check only needs to know whether a property fails, not its smallest counterexample: no
+# shrinking (a mistake's run would spend most of its time there), no example database written
+# into the suite, and the same examples on every machine, so CI and a maintainer see one verdict.
+CHECK_PROFILE = "grader-check"
+settings.register_profile(
+    CHECK_PROFILE,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    database=None,
+    derandomize=True,
+    deadline=None,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
