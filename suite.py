@@ -44,7 +44,8 @@ def run(command: list[str]) -> None:
     """Runs a set-up step, stopping with its exit status when it fails."""
     completed = subprocess.run(command, cwd=ROOT, check=False)
     if completed.returncode != 0:
-        raise SystemExit(f"suite.py: set-up step failed ({completed.returncode}): {' '.join(command)}")
+        step = " ".join(command)
+        raise SystemExit(f"suite.py: set-up step failed ({completed.returncode}): {step}")
 
 
 def ensure_environment() -> None:
@@ -57,8 +58,8 @@ def ensure_environment() -> None:
         venv.create(VENV, with_pip=True)
     uv = BIN / "uv"
     if not uv.exists():
-        pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        run([*pip, f"uv=={locked_uv_version()}"])
+        pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet"]
+        run([*pip, "--disable-pip-version-check", f"uv=={locked_uv_version()}"])
     # --locked: install exactly the lock file, and fail if pyproject.toml drifted from it.
     run([str(uv), "sync", "--locked", "--quiet"])
     STAMP.write_text(digest, encoding="utf-8")
@@ -69,7 +70,8 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     grader = str(BIN / "grader")
     if argv == ["check"]:
-        own_tests = subprocess.run([str(BIN / "pytest"), "grader/tests", "-q"], cwd=ROOT, check=False)
+        pytest = [str(BIN / "pytest"), "grader/tests", "-q"]
+        own_tests = subprocess.run(pytest, cwd=ROOT, check=False)
         katas = subprocess.run([grader, "check"], cwd=ROOT, check=False)
         return own_tests.returncode or katas.returncode
     return subprocess.run([grader, *argv], cwd=ROOT, check=False).returncode

@@ -133,7 +133,7 @@ def select(katas: list[Kata], names: list[str]) -> list[Kata]:
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The suite's root: the nearest folder upwards with `katas/` and `grader/` or `pyproject.toml`."""
+    """The suite's root: the nearest folder upwards holding `katas/` and `conftest.py`."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "katas").is_dir() and (folder / "conftest.py").is_file():

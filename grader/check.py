@@ -80,7 +80,9 @@ def reference_problems(kata: Kata, run: RunResult) -> list[str]:
         if test.task is None:
             problems.append(f"{test.name} has no @pytest.mark.task(n)")
         elif test.task not in kata.tasks:
-            problems.append(f"{test.name} is marked task {test.task}, which the README does not have")
+            problems.append(
+                f"{test.name} is marked task {test.task}, which the README does not have"
+            )
     tested = {t.task for t in tests}
     problems += [f"task {n} has no test" for n in kata.tasks if n not in tested and tests]
     return problems
@@ -89,9 +91,16 @@ def reference_problems(kata: Kata, run: RunResult) -> list[str]:
 def stub_problems(kata: Kata, run: RunResult) -> list[str]:
     """Every test fails on the stub, and the stub does not break collection."""
     tests, errors = run.for_kata(kata.slug)
-    problems = [f"the stub breaks collection (define every name the tests import): {e.message}" for e in errors]
+    problems = [
+        f"the stub breaks collection (define every name the tests import): {e.message}"
+        for e in errors
+    ]
     problems += [f"passes on the stub: {t.name}" for t in tests if t.status == "pass"]
-    problems += [f"skipped on the stub: {describe(t)}" for t in tests if t.status == "skip" and not server_skip(t)]
+    problems += [
+        f"skipped on the stub: {describe(t)}"
+        for t in tests
+        if t.status == "skip" and not server_skip(t)
+    ]
     return problems
 
 
@@ -101,11 +110,15 @@ def mistake_problems(kata: Kata, rounds: list[tuple[MistakeRound, RunResult]]) -
     for mistake_round, run in rounds:
         if kata.slug in mistake_round.failed_to_apply:
             mistake, error = mistake_round.failed_to_apply[kata.slug]
-            problems.append(f"mistake {mistake.name} does not apply: {error.splitlines()[0] if error else ''}")
+            problems.append(
+                f"mistake {mistake.name} does not apply: {error.splitlines()[0] if error else ''}"
+            )
         elif kata.slug in mistake_round.applied:
             tests, errors = run.for_kata(kata.slug)
-            if not errors and not any(t.status in ("fail", "error") for t in tests):
-                name = mistake_round.applied[kata.slug].name
+            name = mistake_round.applied[kata.slug].name
+            if not tests and not errors:
+                problems.append(f"mistake {name}: no test of the kata ran with it applied")
+            elif not errors and not any(t.status in ("fail", "error") for t in tests):
                 problems.append(f"mistake {name} passes every test: the tests miss it")
     return problems
 
@@ -153,21 +166,31 @@ def ruff_problems(root: Path, katas: list[Kata]) -> dict[str, list[str]]:
     ruff = [sys.executable, "-m", "ruff"]
     lint = subprocess.run(
         [*ruff, "check", "--output-format=json", "--quiet", *folders],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     for finding in json.loads(lint.stdout or "[]"):
         slug = owner(Path(finding["filename"]), folders)
         row = finding.get("location", {}).get("row", "?")
         rel = Path(finding["filename"]).resolve().relative_to(root.resolve())
-        found.setdefault(slug, []).append(f"ruff: {rel}:{row} {finding['code']} {finding['message']}")
+        found.setdefault(slug, []).append(
+            f"ruff: {rel}:{row} {finding['code']} {finding['message']}"
+        )
     fmt = subprocess.run(
         [*ruff, "format", "--check", "--quiet", *folders],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     for line in fmt.stdout.splitlines():
         if line.startswith("Would reformat: "):
             path = Path(line.removeprefix("Would reformat: "))
-            found.setdefault(owner(root / path, folders), []).append(f"ruff format: {path} is not formatted")
+            found.setdefault(owner(root / path, folders), []).append(
+                f"ruff format: {path} is not formatted"
+            )
     return found
 
 
@@ -180,7 +203,12 @@ def owner(path: Path, folders: dict[str, str]) -> str:
     return "?"
 
 
-def check(root: Path, katas: list[Kata], all_katas: list[Kata], on_step: Callable[[str], None] = lambda s: None) -> CheckReport:
+def check(
+    root: Path,
+    katas: list[Kata],
+    all_katas: list[Kata],
+    on_step: Callable[[str], None] = lambda s: None,
+) -> CheckReport:
     """Runs every rule over `katas` and returns the verdicts."""
     problems: dict[str, list[str]] = {k.slug: static_problems(k, all_katas) for k in katas}
     runnable = [k for k in katas if k.test_file.is_file()]
@@ -190,22 +218,28 @@ def check(root: Path, katas: list[Kata], all_katas: list[Kata], on_step: Callabl
         scratch = Path(scratch_name)
         coverage_file = scratch / "coverage.json"
         cov_args = [f"--cov={k.reference_path}" for k in runnable]
-        cov_args += [f"--cov-report=json:{coverage_file}", "--cov-report=", "--cov-config=/dev/null"]
+        cov_args += [
+            f"--cov-report=json:{coverage_file}",
+            "--cov-report=",
+            "--cov-config=/dev/null",
+        ]
         rounds = build_rounds(runnable, scratch)
-        jobs: dict[str, tuple[str, list[str]]] = {
-            "reference": ("reference", [*timeout, *cov_args]),
-            "stub": ("katas", timeout),
+        paths = [k.path for k in runnable]
+        jobs: dict[str, tuple[str, list[Path], list[str]]] = {
+            "reference": ("reference", paths, [*timeout, *cov_args]),
+            "stub": ("katas", paths, timeout),
         }
         for index, mistake_round in enumerate(rounds):
-            if mistake_round.applied:
-                jobs[f"mistakes{index}"] = (str(mistake_round.tree), timeout)
+            # A round's tree holds only the katas with a mistake at this index: run just those.
+            applied = [k.path for k in runnable if k.slug in mistake_round.applied]
+            if applied:
+                jobs[f"mistakes{index}"] = (str(mistake_round.tree), applied, timeout)
         runs: dict[str, RunResult] = {}
-        paths = [k.path for k in runnable]
         if paths:
             with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
                 futures = {
-                    name: pool.submit(run_tests, root, paths, target, extra_args=args)
-                    for name, (target, args) in jobs.items()
+                    name: pool.submit(run_tests, root, job_paths, target, extra_args=args)
+                    for name, (target, job_paths, args) in jobs.items()
                 }
                 for name, future in futures.items():
                     runs[name] = future.result()
@@ -213,7 +247,9 @@ def check(root: Path, katas: list[Kata], all_katas: list[Kata], on_step: Callabl
         for name, run in runs.items():
             if not run.finished:
                 for kata in runnable:
-                    problems[kata.slug].append(f"the {name} run died before it finished:\n{run.log[-2000:]}")
+                    problems[kata.slug].append(
+                        f"the {name} run died before it finished:\n{run.log[-2000:]}"
+                    )
         coverage = read_coverage(coverage_file, root)
         mistake_runs = [(r, runs.get(f"mistakes{i}")) for i, r in enumerate(rounds)]
         for kata in runnable:
@@ -248,6 +284,8 @@ def main(root: Path, names: list[str]) -> int:
     """Prints the verdicts; 1 when any kata has a violation."""
     all_katas = discover(root)
     katas = select(all_katas, names)
-    report = check(root, katas, all_katas, on_step=lambda s: print(paint(f"  ran {s}", "dim"), file=sys.stderr))
+    report = check(
+        root, katas, all_katas, on_step=lambda s: print(paint(f"  ran {s}", "dim"), file=sys.stderr)
+    )
     print(render(report))
     return 0 if report.failed == 0 else 1

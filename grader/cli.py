@@ -13,12 +13,25 @@ def parser() -> argparse.ArgumentParser:
     """The grader's arguments."""
     top = argparse.ArgumentParser(
         prog="grader",
-        description="Shows your progress through the katas (no command), or runs one of the commands.",
+        description="Shows your progress through the katas (no command), or runs a command.",
     )
     top.add_argument("--version", action="version", version=f"grader {__version__}")
-    top.add_argument("--root", type=Path, default=None, help="the suite's folder (default: found upwards from here)")
-    top.add_argument("--target", default="katas", help="whose solutions: 'katas' (yours, default), 'reference', or a learner's folder")
-    top.add_argument("--json", action="store_true", help="print results as JSON (Exercism results.json v3 fields)")
+    top.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the suite's folder (default: found upwards from here)",
+    )
+    top.add_argument(
+        "--target",
+        default="katas",
+        help="whose solutions: 'katas' (yours, default), 'reference', or a learner's folder",
+    )
+    top.add_argument(
+        "--json",
+        action="store_true",
+        help="print results as JSON (Exercism results.json v3 fields)",
+    )
     commands = top.add_subparsers(dest="command")
 
     run = commands.add_parser("run", help="run one kata and show its first failing test")
@@ -26,7 +39,9 @@ def parser() -> argparse.ArgumentParser:
     hint = commands.add_parser("hint", help="show a kata's hints")
     hint.add_argument("slug")
     hint.add_argument("--task", type=int, default=None)
-    check = commands.add_parser("check", help="the maintainers' gate over every kata (or those named)")
+    check = commands.add_parser(
+        "check", help="the maintainers' gate over every kata (or those named)"
+    )
     check.add_argument("slugs", nargs="*")
     for sub in (run, hint, check):
         sub.add_argument("--root", type=Path, default=argparse.SUPPRESS)
@@ -59,5 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return progress.main(root, [], args.target, args.json)
     except KeyError as error:
-        print(f"grader: no kata named {error.args[0]!r} (see `grader` for the list)", file=sys.stderr)
+        print(
+            f"grader: no kata named {error.args[0]!r} (see `grader` for the list)", file=sys.stderr
+        )
         return 2

@@ -1,4 +1,4 @@
-"""Builds trees of known-wrong variants: copies of the reference with one mistake applied per kata."""
+"""Builds trees of known-wrong variants: the reference with one mistake applied per kata."""
 
 import os
 import shutil
@@ -26,7 +26,11 @@ def apply_patch(diff: Path, folder: Path) -> str | None:
     env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(folder.parent)}
     result = subprocess.run(
         ["git", "apply", "-p1", "--whitespace=nowarn", str(diff.resolve())],
-        cwd=folder, capture_output=True, text=True, env=env, check=False,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     return None if result.returncode == 0 else (result.stderr or result.stdout).strip()
 
@@ -44,7 +48,11 @@ def build_rounds(katas: list[Kata], scratch: Path) -> list[MistakeRound]:
             if index >= len(mistakes):
                 continue
             folder = tree / kata.rel
-            shutil.copytree(kata.reference_path, folder, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
+            shutil.copytree(
+                kata.reference_path,
+                folder,
+                ignore=shutil.ignore_patterns("mistakes", "__pycache__"),
+            )
             error = apply_patch(mistakes[index], folder)
             if error is None:
                 applied[kata.slug] = mistakes[index]

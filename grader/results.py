@@ -1,4 +1,4 @@
-"""Machine-readable results: Exercism's results.json v3 fields, per kata and in total, plus scores."""
+"""Machine-readable results: Exercism's results.json v3 fields, per kata and overall."""
 
 from typing import Any
 

@@ -64,7 +64,9 @@ class RunResult:
         )
 
 
-def pytest_command(paths: Sequence[Path], target: str, events: Path, extra: Sequence[str]) -> list[str]:
+def pytest_command(
+    paths: Sequence[Path], target: str, events: Path, extra: Sequence[str]
+) -> list[str]:
     """The pytest command line the grader runs."""
     return [
         sys.executable,
@@ -80,6 +82,8 @@ def pytest_command(paths: Sequence[Path], target: str, events: Path, extra: Sequ
         "--no-header",
         "-o",
         "console_output_style=classic",
+        # One kata whose module does not import must not keep every other kata from running.
+        "--continue-on-collection-errors",
         *extra,
         *map(str, paths),
     ]
@@ -114,7 +118,11 @@ def run_tests(
         started = time.perf_counter()
         with log_path.open("wb") as log, events_path.open(encoding="utf-8") as reader:
             process = subprocess.Popen(
-                command, cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                command,
+                cwd=root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 env={**os.environ, **(env or {})},
             )
             events: list[Event] = []
@@ -135,7 +143,13 @@ def run_tests(
         return RunResult(
             tests=tuple(to_test(e) for e in events if e["event"] == "test"),
             collect_errors=tuple(
-                CollectError(e["nodeid"], e["kata"], e["message"], e.get("details", ""), e.get("location", ""))
+                CollectError(
+                    e["nodeid"],
+                    e["kata"],
+                    e["message"],
+                    e.get("details", ""),
+                    e.get("location", ""),
+                )
                 for e in events
                 if e["event"] == "collect_error"
             ),
