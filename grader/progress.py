@@ -60,7 +60,9 @@ def section_title(root: Path, section: str) -> str:
     return title or section[3:].replace("_", " ").capitalize()
 
 
-def measure(root: Path, katas: list[Kata], target: str = "katas", show_bar: bool = True) -> Progress:
+def measure(
+    root: Path, katas: list[Kata], target: str = "katas", show_bar: bool = True
+) -> Progress:
     """Grades the katas and groups the results by section."""
     progress_bar = ProgressBar("grading") if show_bar else None
     try:

@@ -35,12 +35,16 @@ def file_problems(kata: Kata) -> list[str]:
     if not (kata.root / "katas" / kata.section / "README.md").is_file():
         problems.append(f"missing the section README katas/{kata.section}/README.md")
     if not module_files(kata.path, kata.slug):
-        problems.append(f"missing the stub katas/{kata.rel}/{kata.slug}.py (or package {kata.slug}/)")
+        problems.append(
+            f"missing the stub katas/{kata.rel}/{kata.slug}.py (or package {kata.slug}/)"
+        )
     if not module_files(kata.reference_path, kata.slug):
         problems.append(f"missing the reference reference/{kata.rel}/{kata.slug}.py")
     count = len(mistakes_of(kata))
     if count < MIN_MISTAKES:
-        problems.append(f"{count} mistakes in reference/{kata.rel}/mistakes/ (at least {MIN_MISTAKES})")
+        problems.append(
+            f"{count} mistakes in reference/{kata.rel}/mistakes/ (at least {MIN_MISTAKES})"
+        )
     for mistake in mistakes_of(kata):
         first = mistake.read_text(encoding="utf-8").splitlines()[:1]
         if not first or not first[0].startswith("# ") or len(first[0]) < 20:

@@ -13,11 +13,22 @@ def render(result: KataResult) -> str:
     lines = [f"{kata.id}: {kata.title}", f"{result.passed}/{result.total} tests passing"]
     if result.collect_errors:
         error = result.collect_errors[0]
-        lines += ["", paint("The tests cannot be collected:", "red"), error.details or error.message]
+        lines += [
+            "",
+            paint("The tests cannot be collected:", "red"),
+            error.details or error.message,
+        ]
     elif result.done:
-        lines += ["", paint("Green: every test passes. On to the next kata (run `grader`).", "green")]
+        lines += [
+            "",
+            paint("Green: every test passes. On to the next kata (run `grader`).", "green"),
+        ]
     elif failure := result.first_failure:
-        task = f"task {failure.task}: {kata.tasks.get(failure.task, '?')}" if failure.task else "no task"
+        task = (
+            f"task {failure.task}: {kata.tasks.get(failure.task, '?')}"
+            if failure.task
+            else "no task"
+        )
         lines += [
             "",
             f"First failing test: {paint(failure.name, 'bold')}",
@@ -26,7 +37,9 @@ def render(result: KataResult) -> str:
         ]
         if failure.location:
             lines.append(f"  at {failure.location}")
-        lines.append(f"Stuck? grader hint {kata.slug} --task {failure.task}" if failure.task else "")
+        lines.append(
+            f"Stuck? grader hint {kata.slug} --task {failure.task}" if failure.task else ""
+        )
     return "\n".join(lines).rstrip()
 
 

@@ -35,7 +35,9 @@ def module_api(source: str) -> Api:
         elif isinstance(node, ast.ClassDef) and public(node.name):
             api[node.name] = "class"
             for member in node.body:
-                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef) and public(member.name):
+                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef) and public(
+                    member.name
+                ):
                     api[f"{node.name}.{member.name}"] = parameters(member)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -57,8 +59,14 @@ def module_files(folder: Path, slug: str) -> dict[str, Path]:
 def api_differences(stub_folder: Path, reference_folder: Path, slug: str) -> list[str]:
     """What differs between the stub's and the reference's public API, one line each."""
     stubs, references = module_files(stub_folder, slug), module_files(reference_folder, slug)
-    problems = [f"{name} is in the reference but not in the stub" for name in references.keys() - stubs.keys()]
-    problems += [f"{name} is in the stub but not in the reference" for name in stubs.keys() - references.keys()]
+    problems = [
+        f"{name} is in the reference but not in the stub"
+        for name in references.keys() - stubs.keys()
+    ]
+    problems += [
+        f"{name} is in the stub but not in the reference"
+        for name in stubs.keys() - references.keys()
+    ]
     for name in sorted(stubs.keys() & references.keys()):
         try:
             stub = module_api(stubs[name].read_text(encoding="utf-8"))
@@ -72,5 +80,7 @@ def api_differences(stub_folder: Path, reference_folder: Path, slug: str) -> lis
             problems.append(f"{name}: `{key}` is public in the stub but missing from the reference")
         for key in sorted(stub.keys() & reference.keys()):
             if stub[key] != reference[key]:
-                problems.append(f"{name}: `{key}` is {stub[key]} in the stub, {reference[key]} in the reference")
+                problems.append(
+                    f"{name}: `{key}` is {stub[key]} in the stub, {reference[key]} in the reference"
+                )
     return problems
