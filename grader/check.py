@@ -21,10 +21,11 @@ from grader.display import paint
 from grader.mistakes import MistakeRound, build_rounds
 from grader.plugin import CHECK_PROFILE
 from grader.rules import static_problems
-from grader.runner import RunResult, TestResult, run_tests
+from grader.runner import Limits, RunResult, TestResult, run_tests
 
 SERVER_MARKERS = {"postgres", "redis"}
-TEST_TIMEOUT = "120"  # seconds per test: a hung test must fail the check, not hang CI
+# A hung test must fail the check, not hang CI; the maintainers' trees are trusted: no memory cap.
+LIMITS = Limits(test_timeout=120, stall=180, memory=0)
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,8 @@ def check(
     """Runs every rule over `katas` and returns the verdicts."""
     problems: dict[str, list[str]] = {k.slug: static_problems(k, all_katas) for k in katas}
     runnable = [k for k in katas if k.test_file.is_file()]
-    # pytest-timeout is loaded by its entry point; the profile is registered by grader.plugin.
-    timeout = [f"--timeout={TEST_TIMEOUT}", f"--hypothesis-profile={CHECK_PROFILE}"]
+    # The profile is registered by grader.plugin.
+    timeout = [f"--hypothesis-profile={CHECK_PROFILE}"]
     with tempfile.TemporaryDirectory(prefix="grader-check-") as scratch_name:
         scratch = Path(scratch_name)
         coverage_file = scratch / "coverage.json"
@@ -238,7 +239,9 @@ def check(
         if paths:
             with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
                 futures = {
-                    name: pool.submit(run_tests, root, job_paths, target, extra_args=args)
+                    name: pool.submit(
+                        run_tests, root, job_paths, target, extra_args=args, limits=LIMITS
+                    )
                     for name, (target, job_paths, args) in jobs.items()
                 }
                 for name, future in futures.items():

@@ -12,8 +12,9 @@ def use_colour(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def paint(text: str, colour: str, stream: TextIO = sys.stdout) -> str:
-    """`text` in green, red, yellow or dim when the stream is a terminal."""
+def paint(text: str, colour: str, stream: TextIO | None = None) -> str:
+    """`text` in green, red, yellow or dim when the stream (stdout by default) is a terminal."""
+    stream = stream or sys.stdout
     codes = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1"}
     return f"\033[{codes[colour]}m{text}\033[0m" if use_colour(stream) else text
 
@@ -27,13 +28,13 @@ def bar(done: int, total: int, width: int = 30) -> str:
 class ProgressBar:
     """Draws tests done out of collected on stderr while a run goes on (terminals only)."""
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
-        self.stream = stream
+        self.stream = stream or sys.stderr
         self.total = 0
         self.done = 0
         self.failed = 0
-        self.enabled = stream.isatty()
+        self.enabled = self.stream.isatty()
 
     def __call__(self, event: Event) -> None:
         """Takes one plugin event and redraws."""

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.catalog import Kata
-from grader.runner import CollectError, Event, RunResult, TestResult, run_tests
+from grader.runner import CollectError, Event, Limits, RunResult, TestResult, relocate, run_tests
+from grader.sandbox import sandbox
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class KataResult:
         return self.status == "pass"
 
     @property
+    def timed_out(self) -> bool:
+        """A test of this kata hit its time limit."""
+        return any(t.timed_out for t in self.tests)
+
+    @property
     def first_failure(self) -> TestResult | None:
         """The first test, in file order, that did not pass."""
         return next((t for t in self.tests if t.status in ("fail", "error")), None)
@@ -69,9 +75,18 @@ def grade(
     katas: list[Kata],
     target: str = "katas",
     on_event: Callable[[Event], None] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[list[KataResult], RunResult]:
-    """Runs the katas' tests against `target` in one pytest process and grades each kata."""
-    run = run_tests(root, [k.path for k in katas], target, on_event=on_event)
+    """Runs the katas' tests against `target` in a sandbox copy and grades each kata.
+
+    One pytest process runs every kata (resumed past any kata that kills it); the copy keeps the
+    learner's files safe from what their code does, and paths in the results point at the real
+    files again.
+    """
+    with sandbox(root, target) as box:
+        paths = [box.root / "katas" / k.rel for k in katas]
+        run = run_tests(box.root, paths, box.target, on_event=on_event, limits=limits)
+        run = relocate(run, box.moves)
     if not run.finished and not run.tests and not run.collect_errors:
         # pytest itself refused to start (a bad --target, a broken conftest): say why, loudly.
         sys.stderr.write(run.log)

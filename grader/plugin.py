@@ -2,11 +2,15 @@
 
 Loaded in the pytest subprocess with `-p grader.plugin --grader-events FILE`. One line per event,
 flushed at once, so the grader can draw progress while tests run and keep what was recorded even
-when the run dies. The grader never parses pytest's terminal output.
+when the run dies: a `collectstart` or `teststart` line without its outcome names the module or
+test that killed the process, and the grader resumes without it (`--grader-skip`). The grader
+never parses pytest's terminal output.
 """
 
 import inspect
 import json
+import resource
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,21 +33,44 @@ settings.register_profile(
 )
 
 
+TIMEOUT_MARK = "from pytest-timeout"  # in the failure message of a test that timed out
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Adds `--grader-events`."""
-    parser.addoption("--grader-events", default=None, help="write test events as JSON lines here")
+    """Adds `--grader-events`, `--grader-skip` and `--grader-memory-limit`."""
+    group = parser.getgroup("grader")
+    group.addoption("--grader-events", default=None, help="write test events as JSON lines here")
+    group.addoption(
+        "--grader-select",
+        default=None,
+        help="a JSON file {'katas': [folders to run], 'skip_katas': [folders], "
+        "'skip_tests': [nodeids]}: what this run collects",
+    )
+    group.addoption(
+        "--grader-memory-limit",
+        type=int,
+        default=0,
+        help="address-space limit in bytes for the test process (0: none)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Registers the recorder when an events file is given."""
+    """Registers the recorder when an events file is given; applies the memory limit."""
+    limit = config.getoption("--grader-memory-limit")
+    if limit:
+        # A learner's unbounded allocation then fails its test with MemoryError, instead of
+        # taking the machine down with it.
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     path = config.getoption("--grader-events")
     if path:
-        config.pluginmanager.register(Recorder(Path(path)), "grader-recorder")
+        select_file = config.getoption("--grader-select")
+        selection = json.loads(Path(select_file).read_text(encoding="utf-8")) if select_file else {}
+        config.pluginmanager.register(Recorder(Path(path), selection), "grader-recorder")
 
 
 def kata_of(path: Path) -> str | None:
-    """The slug of the kata whose folder (the nearest with a kata.toml) holds `path`."""
-    for folder in path.parents:
+    """The slug of the kata whose folder (the nearest with a kata.toml) is or holds `path`."""
+    for folder in (path, *path.parents):
         if (folder / "kata.toml").is_file():
             return folder.name.partition("_")[2]
     return None
@@ -63,10 +90,69 @@ def crash_of(report: pytest.TestReport | pytest.CollectReport) -> tuple[str, str
 class Recorder:
     """Writes one event per collected set, collection error and finished test."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, selection: dict[str, Any]) -> None:
         self.stream: IO[str] = path.open("a", encoding="utf-8")
         self.items: dict[str, pytest.Item] = {}
         self.partial: dict[str, dict[str, Any]] = {}
+        self.katas = {Path(folder).resolve() for folder in selection.get("katas", ())}
+        self.skip_katas = {Path(folder).resolve() for folder in selection.get("skip_katas", ())}
+        self.skip_tests = set(selection.get("skip_tests", ()))
+
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        """Collects only the katas selected, less those whose import killed an earlier run.
+
+        The grader names section folders on the command line, not kata folders: pytest imports
+        the conftests of its arguments before any plugin hook runs, where a crash in a learner's
+        module (imported by its kata's conftest) could not be pinned on that kata.
+        """
+        path = collection_path.resolve()
+        if any(path == folder or folder in path.parents for folder in self.skip_katas):
+            return True
+        if not self.katas:
+            return None
+        inside = any(path == folder or folder in path.parents for folder in self.katas)
+        above = any(path in folder.parents for folder in self.katas)
+        return None if inside or above else True
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Leaves out the tests an earlier, crashed run already reported."""
+        if not self.skip_tests:
+            return
+        kept = [item for item in items if item.nodeid not in self.skip_tests]
+        dropped = [item for item in items if item.nodeid in self.skip_tests]
+        items[:] = kept
+        config.hook.pytest_deselected(items=dropped)
+
+    def pytest_collectstart(self, collector: pytest.Collector) -> None:
+        """Names the folder or module being collected, so a crash in an import is pinned."""
+        if isinstance(collector, pytest.Module | pytest.Directory):
+            self.write(
+                {
+                    "event": "collectstart",
+                    "nodeid": collector.nodeid,
+                    "kata": kata_of(collector.path.resolve()),
+                }
+            )
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        """Turns `sys.exit()` at import time into a collection error of that module.
+
+        pytest lets SystemExit escape collection, which would end the whole session.
+        """
+        try:
+            return (yield)
+        except SystemExit as exit_:
+            message = f"SystemExit({exit_.code!r}) raised while importing: a module must not exit"
+            return pytest.CollectReport(collector.nodeid, "failed", message, [])
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        """Names the test about to run, so a crash inside it is pinned on it."""
+        self.write({"event": "teststart", "nodeid": nodeid})
 
     def write(self, event: dict[str, Any]) -> None:
         """Appends one event and flushes it."""
@@ -77,6 +163,11 @@ class Recorder:
         """Records a module that could not be collected (syntax error, failed import, ...)."""
         if report.failed:
             message, location = crash_of(report)
+            # An import error's text is pytest's traceback; its `E   ` lines say what went wrong.
+            said = [
+                line[1:].strip() for line in report.longreprtext.splitlines() if line[:2] == "E "
+            ]
+            message = said[-1] if said else message
             path = Path(report.fspath)
             self.write(
                 {
@@ -124,6 +215,7 @@ class Recorder:
 
     def finish(self, nodeid: str, state: dict[str, Any]) -> dict[str, Any]:
         """The test's event: outcome plus what the results need to show it."""
+        state["timed_out"] = TIMEOUT_MARK in state["message"]
         item = self.items.get(nodeid)
         marker = item.get_closest_marker("task") if item else None
         function = getattr(item, "function", None)

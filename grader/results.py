@@ -19,6 +19,7 @@ def test_json(test: TestResult) -> dict[str, Any]:
         "task_id": test.task,
         "location": test.location or None,
         "duration": round(test.duration, 4),
+        "timed_out": test.timed_out,
     }
 
 
@@ -33,7 +34,7 @@ def kata_json(result: KataResult) -> dict[str, Any]:
         "message": result.message if result.status == "error" else None,
         "score": result.passed,
         "max_score": result.total,
-        "timed_out": False,
+        "timed_out": result.timed_out,
         "tests": [test_json(t) for t in result.tests],
     }
 
@@ -50,6 +51,6 @@ def results_json(results: list[KataResult]) -> dict[str, Any]:
         "max_score": sum(r.total for r in results),
         "katas_done": sum(r.done for r in results),
         "katas_total": len(results),
-        "timed_out": False,
+        "timed_out": any(r.timed_out for r in results),
         "katas": [kata_json(r) for r in results],
     }
