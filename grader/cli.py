@@ -32,18 +32,27 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print results as JSON (Exercism results.json v3 fields)",
     )
+    top.add_argument(
+        "--junit", type=Path, default=None, help="also write JUnit XML results to this file"
+    )
     commands = top.add_subparsers(dest="command")
 
     run = commands.add_parser("run", help="run one kata and show its first failing test")
     run.add_argument("slug")
-    hint = commands.add_parser("hint", help="show a kata's hints")
+    hint = commands.add_parser("hint", help="the next level of hints for a kata's failing task")
     hint.add_argument("slug")
-    hint.add_argument("--task", type=int, default=None)
+    hint.add_argument("--task", type=int, default=None, help="hints for this task")
+    hint.add_argument("--all", action="store_true", help="every level of every task")
+    reset = commands.add_parser("reset", help="put the shipped stub back (yours is backed up)")
+    reset.add_argument("slug")
+    solution = commands.add_parser("solution", help="the reference as a diff, once you are green")
+    solution.add_argument("slug")
+    commands.add_parser("manifest", help="maintainers: rebuild grader/manifest.json")
     check = commands.add_parser(
         "check", help="the maintainers' gate over every kata (or those named)"
     )
     check.add_argument("slugs", nargs="*")
-    for sub in (run, hint, check):
+    for sub in (run, hint, check, reset, solution):
         sub.add_argument("--root", type=Path, default=argparse.SUPPRESS)
         sub.add_argument("--target", default=argparse.SUPPRESS)
     return top
@@ -65,14 +74,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "hint":
             from grader import hint
 
-            return hint.main(root, args.slug, args.task)
+            return hint.main(root, args.slug, args.task, args.all)
+        if args.command == "reset":
+            from grader import reset
+
+            return reset.main(root, args.slug)
+        if args.command == "solution":
+            from grader import solution
+
+            return solution.main(root, args.slug)
+        if args.command == "manifest":
+            from grader import manifest
+
+            print(f"wrote {manifest.write(root)}")
+            return 0
         if args.command == "check":
             from grader import check
 
             return check.main(root, args.slugs)
         from grader import progress
 
-        return progress.main(root, [], args.target, args.json)
+        return progress.main(root, [], args.target, args.json, args.junit)
     except KeyError as error:
         print(
             f"grader: no kata named {error.args[0]!r} (see `grader` for the list)", file=sys.stderr

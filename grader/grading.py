@@ -2,9 +2,10 @@
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader import manifest
 from grader.catalog import Kata
 from grader.runner import CollectError, Event, Limits, RunResult, TestResult, relocate, run_tests
 from grader.sandbox import sandbox
@@ -17,6 +18,7 @@ class KataResult:
     kata: Kata
     tests: tuple[TestResult, ...]
     collect_errors: tuple[CollectError, ...]
+    edited: tuple[str, ...] = ()  # test files that differ from the suite's manifest
 
     @property
     def passed(self) -> int:
@@ -37,8 +39,8 @@ class KataResult:
 
     @property
     def done(self) -> bool:
-        """The kata is green."""
-        return self.status == "pass"
+        """The kata is green, on the suite's own tests."""
+        return self.status == "pass" and not self.edited
 
     @property
     def timed_out(self) -> bool:
@@ -53,6 +55,10 @@ class KataResult:
     @property
     def message(self) -> str:
         """One line on what stands in the way, or an empty string when done."""
+        if self.edited:
+            return (
+                f"the tests were edited ({', '.join(self.edited)}): this kata cannot count as done"
+            )
         if self.collect_errors:
             return f"the tests cannot be collected: {self.collect_errors[0].message}"
         if not self.tests:
@@ -68,6 +74,15 @@ def kata_results(katas: list[Kata], run: RunResult) -> list[KataResult]:
         tests, errors = run.for_kata(kata.slug)
         results.append(KataResult(kata, tuple(tests), tuple(errors)))
     return results
+
+
+def mark_edited(results: list[KataResult], root: Path) -> list[KataResult]:
+    """Flags the katas whose tests in `root/katas` differ from the suite's manifest."""
+    shipped = manifest.load(root)
+    return [
+        replace(r, edited=tuple(manifest.edited_tests(r.kata, root / "katas", shipped)))
+        for r in results
+    ]
 
 
 def grade(
@@ -90,4 +105,19 @@ def grade(
     if not run.finished and not run.tests and not run.collect_errors:
         # pytest itself refused to start (a bad --target, a broken conftest): say why, loudly.
         sys.stderr.write(run.log)
-    return kata_results(katas, run), run
+    return mark_edited(kata_results(katas, run), root), run
+
+
+def grade_for(
+    root: Path,
+    katas: list[Kata],
+    target: str = "katas",
+    on_event: Callable[[Event], None] | None = None,
+) -> list[KataResult]:
+    """Grades the katas; the learner's own tree goes through the ledger, so unchanged katas
+    are not run again."""
+    if target in ("", "katas"):
+        from grader.ledger import grade_cached  # the ledger builds on this module
+
+        return grade_cached(root, katas, on_event=on_event)
+    return grade(root, katas, target, on_event=on_event)[0]

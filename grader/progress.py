@@ -7,8 +7,8 @@ from pathlib import Path
 
 from grader.catalog import Kata, discover, read_title, select
 from grader.display import ProgressBar, bar, paint
-from grader.grading import KataResult, grade
-from grader.results import results_json
+from grader.grading import KataResult, grade_for
+from grader.results import junit_xml, results_json
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def measure(
     """Grades the katas and groups the results by section."""
     progress_bar = ProgressBar("grading") if show_bar else None
     try:
-        results, _ = grade(root, katas, target, on_event=progress_bar)
+        results = grade_for(root, katas, target, on_event=progress_bar)
     finally:
         if progress_bar:
             progress_bar.close()
@@ -80,9 +80,11 @@ def measure(
 
 
 def mark(result: KataResult) -> str:
-    """✔ done, ✘ started (some tests pass), · not started or broken."""
+    """✔ done, ! tests edited, ✘ started (some tests pass), · not started or broken."""
     if result.done:
         return paint("✔", "green")
+    if result.edited:
+        return paint("!", "yellow")
     return paint("✘", "red") if result.passed else paint("·", "dim")
 
 
@@ -96,7 +98,8 @@ def render(progress: Progress) -> str:
         )
         for result in section.results:
             score = f"{result.passed}/{result.total}" if result.tests else "error"
-            lines.append(f"  {mark(result)} {result.kata.id:<34} {score:>7}")
+            note = "  tests edited: not counted" if result.edited else ""
+            lines.append(f"  {mark(result)} {result.kata.id:<34} {score:>7}{note}")
         lines.append("")
     results = progress.results
     done = sum(r.done for r in results)
@@ -122,10 +125,14 @@ def first_line(text: str, width: int = 160) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def main(root: Path, names: list[str], target: str, as_json: bool) -> int:
+def main(
+    root: Path, names: list[str], target: str, as_json: bool, junit: Path | None = None
+) -> int:
     """Prints progress (or results.json with --json); 0 when every kata graded is green."""
     katas = select(discover(root), names)
     progress = measure(root, katas, target, show_bar=not as_json)
+    if junit is not None:
+        junit.write_text(junit_xml(progress.results), encoding="utf-8")
     if as_json:
         print(json.dumps(results_json(progress.results), indent=2))
     else:

@@ -1,6 +1,7 @@
 """Machine-readable results: Exercism's results.json v3 fields, per kata and overall."""
 
 from typing import Any
+from xml.etree import ElementTree
 
 from grader.grading import KataResult
 from grader.runner import TestResult
@@ -31,10 +32,12 @@ def kata_json(result: KataResult) -> dict[str, Any]:
         "section": result.kata.section,
         "path": f"katas/{result.kata.rel}",
         "status": result.status,
-        "message": result.message if result.status == "error" else None,
+        "done": result.done,
+        "message": result.message if result.status == "error" or result.edited else None,
         "score": result.passed,
         "max_score": result.total,
         "timed_out": result.timed_out,
+        "tests_edited": list(result.edited),
         "tests": [test_json(t) for t in result.tests],
     }
 
@@ -54,3 +57,39 @@ def results_json(results: list[KataResult]) -> dict[str, Any]:
         "timed_out": any(r.timed_out for r in results),
         "katas": [kata_json(r) for r in results],
     }
+
+
+def junit_xml(results: list[KataResult]) -> str:
+    """JUnit XML, as CI systems read it: one testsuite per kata, one testcase per test."""
+    suites = ElementTree.Element("testsuites", name="fastapi-katas")
+    for result in results:
+        suite = ElementTree.SubElement(
+            suites,
+            "testsuite",
+            name=result.kata.slug,
+            tests=str(len(result.tests) + len(result.collect_errors)),
+            failures=str(sum(t.status == "fail" for t in result.tests)),
+            errors=str(sum(t.status == "error" for t in result.tests) + len(result.collect_errors)),
+            skipped=str(sum(t.status == "skip" for t in result.tests)),
+            time=f"{sum(t.duration for t in result.tests):.3f}",
+        )
+        for error in result.collect_errors:
+            case = ElementTree.SubElement(
+                suite, "testcase", classname=result.kata.slug, name="collect"
+            )
+            ElementTree.SubElement(case, "error", message=error.message).text = error.details
+        for test in result.tests:
+            case = ElementTree.SubElement(
+                suite,
+                "testcase",
+                classname=f"{result.kata.slug}.task{test.task}",
+                name=test.name,
+                time=f"{test.duration:.3f}",
+            )
+            if test.status in ("fail", "error"):
+                tag = "failure" if test.status == "fail" else "error"
+                ElementTree.SubElement(case, tag, message=test.message).text = test.details
+            elif test.status == "skip":
+                ElementTree.SubElement(case, "skipped", message=test.message)
+    ElementTree.indent(suites)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -5,6 +5,7 @@ import keyword
 import sys
 from pathlib import Path
 
+from grader import manifest
 from grader.catalog import Kata
 from grader.signatures import api_differences, module_files
 
@@ -98,6 +99,10 @@ def static_problems(kata: Kata, all_katas: list[Kata]) -> list[str]:
     """Everything the check can tell without running a test."""
     problems = file_problems(kata) + slug_problems(kata, all_katas) + readme_problems(kata)
     problems += hint_problems(kata)
+    stale = manifest.stale_entries(kata, manifest.load(kata.root))
+    if stale:
+        listed = ", ".join(stale[:3]) + (" ..." if len(stale) > 3 else "")
+        problems.append(f"grader/manifest.json is stale for {listed}: run `grader manifest`")
     if module_files(kata.path, kata.slug) and module_files(kata.reference_path, kata.slug):
         problems += api_differences(kata.path, kata.reference_path, kata.slug)
     return problems

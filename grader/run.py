@@ -4,7 +4,7 @@ from pathlib import Path
 
 from grader.catalog import Kata, discover, select
 from grader.display import paint
-from grader.grading import KataResult, grade
+from grader.grading import KataResult, grade_for
 
 
 def render(result: KataResult) -> str:
@@ -45,8 +45,7 @@ def render(result: KataResult) -> str:
 
 def run_one(root: Path, kata: Kata, target: str = "katas") -> KataResult:
     """Grades one kata."""
-    results, _ = grade(root, [kata], target)
-    return results[0]
+    return grade_for(root, [kata], target)[0]
 
 
 def main(root: Path, slug: str, target: str) -> int:

@@ -9,6 +9,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import manifest
+
 SUITE_ROOT = Path(__file__).resolve().parents[2]
 
 PYPROJECT = """\
@@ -192,4 +194,6 @@ def build_suite(root: Path, *katas: KataFiles) -> Suite:
     suite = Suite(root)
     for kata in katas:
         suite.add(kata)
+    (root / "grader").mkdir()
+    manifest.write(root)
     return suite

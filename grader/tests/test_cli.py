@@ -70,10 +70,10 @@ def test_run_on_a_green_kata_says_so(suite: Suite, capsys: pytest.CaptureFixture
     assert "Green" in capsys.readouterr().out
 
 
-def test_hint_prints_the_hints_of_a_task_by_level(
+def test_hint_all_prints_every_hint_of_a_task_by_level(
     suite: Suite, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--root", str(suite.root), "hint", "adder", "--task", "1"]) == 0
+    assert main(["--root", str(suite.root), "hint", "adder", "--all"]) == 0
     out = capsys.readouterr().out
     assert out.index("hint 1: Use +.") < out.index("hint 2: return a + b")
 
