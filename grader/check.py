@@ -219,11 +219,10 @@ def check(
         scratch = Path(scratch_name)
         coverage_file = scratch / "coverage.json"
         cov_args = [f"--cov={k.reference_path}" for k in runnable]
-        cov_args += [
-            f"--cov-report=json:{coverage_file}",
-            "--cov-report=",
-            "--cov-config=/dev/null",
-        ]
+        # Coverage reads the suite's [tool.coverage] settings (greenlet concurrency); its data file
+        # goes to the scratch folder, so parallel checks never share one.
+        cov_args += [f"--cov-report=json:{coverage_file}", "--cov-report="]
+        cov_env = {"COVERAGE_FILE": str(scratch / ".coverage")}
         rounds = build_rounds(runnable, scratch)
         paths = [k.path for k in runnable]
         jobs: dict[str, tuple[str, list[Path], list[str]]] = {
@@ -240,7 +239,13 @@ def check(
             with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
                 futures = {
                     name: pool.submit(
-                        run_tests, root, job_paths, target, extra_args=args, limits=LIMITS
+                        run_tests,
+                        root,
+                        job_paths,
+                        target,
+                        extra_args=args,
+                        limits=LIMITS,
+                        env=cov_env,
                     )
                     for name, (target, job_paths, args) in jobs.items()
                 }
