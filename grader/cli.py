@@ -48,11 +48,22 @@ def parser() -> argparse.ArgumentParser:
     solution = commands.add_parser("solution", help="the reference as a diff, once you are green")
     solution.add_argument("slug")
     commands.add_parser("manifest", help="maintainers: rebuild grader/manifest.json")
+    review = commands.add_parser(
+        "review", help="mentors: review a learner's checkout, or a folder of checkouts"
+    )
+    review.add_argument("path", type=Path)
+    review.add_argument("--html", type=Path, default=None, help="also write the report as HTML")
+    review.add_argument(
+        "--out", type=Path, default=None, help="for a class: where to write the reports (./review)"
+    )
     check = commands.add_parser(
         "check", help="the maintainers' gate over every kata (or those named)"
     )
     check.add_argument("slugs", nargs="*")
-    for sub in (run, hint, check, reset, solution):
+    watch = commands.add_parser("watch", help="rerun a kata on every save, then go on to the next")
+    watch.add_argument("slug", nargs="?", default=None, help="default: the first kata not done")
+    watch.add_argument("--poll", action="store_true", help="look at the files every 0.2 s")
+    for sub in (run, hint, check, reset, solution, review, watch):
         sub.add_argument("--root", type=Path, default=argparse.SUPPRESS)
         sub.add_argument("--target", default=argparse.SUPPRESS)
     return top
@@ -83,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from grader import solution
 
             return solution.main(root, args.slug)
+        if args.command == "review":
+            from grader import review
+
+            return review.main(root, args.path, args.out, args.html)
         if args.command == "manifest":
             from grader import manifest
 
@@ -92,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from grader import check
 
             return check.main(root, args.slugs)
+        if args.command == "watch":
+            from grader import watch
+
+            return watch.main(root, args.slug, args.target, args.poll)
         from grader import progress
 
         return progress.main(root, [], args.target, args.json, args.junit)

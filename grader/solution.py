@@ -21,9 +21,11 @@ def comments(source: str) -> list[str]:
     ]
 
 
-def solution_text(kata: Kata) -> str:
-    """The diff from the learner's module to the reference, then the reference's comments."""
-    yours = module_files(kata.path, kata.slug)
+def solution_text(kata: Kata, learner_tree: Path | None = None, why: bool = True) -> str:
+    """The diff from the learner's module (in `learner_tree`, katas/ by default) to the
+    reference, then the reference's comments."""
+    tree = learner_tree or kata.root / "katas"
+    yours = module_files(tree / kata.rel, kata.slug)
     reference = module_files(kata.reference_path, kata.slug)
     parts = []
     for name in sorted(yours.keys() | reference.keys()):
@@ -35,7 +37,7 @@ def solution_text(kata: Kata) -> str:
             mine, theirs, f"yours/{kata.rel}/{name}", f"reference/{kata.rel}/{name}", lineterm=""
         )
         parts.append("\n".join(diff) or f"{name}: the same as the reference")
-        notes = comments("\n".join(theirs))
+        notes = comments("\n".join(theirs)) if why else []
         if notes:
             parts.append(f"Why, in the comments of reference/{kata.rel}/{name}:")
             parts += [f"  {note}" for note in notes]
