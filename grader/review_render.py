@@ -9,7 +9,6 @@ from html import escape
 
 from grader.review import KataReview, LearnerReview
 
-KIND_ORDER = ("essential", "actionable", "informative", "celebratory")
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
 h1, h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
