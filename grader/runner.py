@@ -169,32 +169,36 @@ def run_once(
             env=env,
             start_new_session=True,  # its own process group, killed as a whole at the end
         )
-        pending = ""
-        last_progress = time.monotonic()
-        while True:
-            done = process.poll() is not None
-            chunk = reader.read()
-            if chunk:
-                last_progress = time.monotonic()
-            pending += chunk
-            *lines, pending = pending.split("\n")
-            for event in parse_events(lines):
-                events.append(event)
-                if on_event:
-                    on_event(event)
-            if done:
-                break
-            # pytest's own start-up (imports, plugins) comes before the first event and runs no
-            # learner code: on a loaded machine it may be slow, so it gets a longer allowance.
-            allowance = limits.stall if events else limits.stall * 3
-            if time.monotonic() - last_progress > allowance:
-                stalled = True
-                kill_group(process)
-                process.wait()
-                continue
-            time.sleep(0.02)
-        events.extend(parse_events([pending]))
-        kill_group(process)
+        try:
+            pending = ""
+            last_progress = time.monotonic()
+            while True:
+                done = process.poll() is not None
+                chunk = reader.read()
+                if chunk:
+                    last_progress = time.monotonic()
+                pending += chunk
+                *lines, pending = pending.split("\n")
+                for event in parse_events(lines):
+                    events.append(event)
+                    if on_event:
+                        on_event(event)
+                if done:
+                    break
+                # pytest's own start-up (imports, plugins) comes before the first event and runs no
+                # learner code: on a loaded machine it may be slow, so it gets a longer allowance.
+                allowance = limits.stall if events else limits.stall * 3
+                if time.monotonic() - last_progress > allowance:
+                    stalled = True
+                    kill_group(process)
+                    process.wait()
+                    continue
+                time.sleep(0.02)
+            events.extend(parse_events([pending]))
+        finally:
+            # Also on Ctrl-C (grader watch) or any error here: nothing of the run outlives it.
+            kill_group(process)
+            process.wait()
     return Process(events, process.returncode, stalled, tail(log_path))
 
 
