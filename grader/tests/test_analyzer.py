@@ -928,7 +928,7 @@ def test_no_reference_solution_gets_an_essential_or_actionable_comment(kata: Pat
 
 
 def test_there_are_reference_solutions_to_check() -> None:
-    assert len(KATAS) >= 10
+    assert KATAS, "no reference solution found: the test over them would check nothing"
 
 
 @pytest.mark.parametrize(
