@@ -100,7 +100,10 @@ def grade(
     """
     with sandbox(root, target) as box:
         paths = [box.root / "katas" / k.rel for k in katas]
-        run = run_tests(box.root, paths, box.target, on_event=on_event, limits=limits)
+        # Hypothesis keeps its example database and its Unicode tables (seconds to rebuild) in
+        # its storage folder: a fresh one in every sandbox would cost each run those seconds.
+        env = {"HYPOTHESIS_STORAGE_DIRECTORY": str(root / ".grader" / "hypothesis")}
+        run = run_tests(box.root, paths, box.target, on_event=on_event, limits=limits, env=env)
         run = relocate(run, box.moves)
     if not run.finished and not run.tests and not run.collect_errors:
         # pytest itself refused to start (a bad --target, a broken conftest): say why, loudly.
