@@ -18,9 +18,9 @@ from grader import manifest
 from grader.analyzer import Comment, analyze_files
 from grader.catalog import Kata, discover
 from grader.grading import KataResult, grade
-from grader.mistakes import build_rounds
+from grader.mistakes import MistakeRound, build_rounds
 from grader.rules import mistakes_of
-from grader.runner import run_tests
+from grader.runner import RunResult, run_tests
 from grader.signatures import module_files
 from grader.solution import solution_text
 from grader.targets import resolve_target
@@ -91,17 +91,24 @@ class MistakeBook:
     # (slug, mistake name) -> the wrong module's source
     code: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def learn(self, root: Path, katas: list[Kata]) -> None:
-        """Runs every mistake of the katas not yet known, one pytest process per round."""
+    def learn(self, root: Path, katas: list[Kata], workers: int = 2) -> None:
+        """Runs every mistake of the katas not yet known: one pytest process per round."""
         todo = [k for k in katas if k.slug not in self.failing and mistakes_of(k)]
         if not todo:
             return
         with tempfile.TemporaryDirectory(prefix="grader-mistakes-") as scratch:
             rounds = build_rounds(todo, Path(scratch))
-            for mistake_round in rounds:
-                chosen = [k for k in todo if k.slug in mistake_round.applied]
-                run = run_tests(root, [k.path for k in chosen], str(mistake_round.tree))
-                for kata in chosen:
+
+            def run_round(mistake_round: MistakeRound) -> tuple[MistakeRound, RunResult]:
+                chosen = [k.path for k in todo if k.slug in mistake_round.applied]
+                return mistake_round, run_tests(root, chosen, str(mistake_round.tree))
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                runs = list(pool.map(run_round, [r for r in rounds if r.applied]))
+            for mistake_round, run in runs:
+                for kata in todo:
+                    if kata.slug not in mistake_round.applied:
+                        continue
                     tests, _ = run.for_kata(kata.slug)
                     name = mistake_round.applied[kata.slug].name
                     failed = frozenset(t.nodeid for t in tests if t.status in ("fail", "error"))
@@ -166,38 +173,55 @@ def is_started(kata: Kata, tree: Path, shipped: dict[str, str]) -> bool:
     )
 
 
-def review_learner(
-    root: Path, path: Path, book: MistakeBook, name: str | None = None
-) -> LearnerReview:
-    """Grades one learner's checkout on the suite's tests and builds the report."""
+@dataclass(frozen=True)
+class Graded:
+    """One learner's checkout, graded on the suite's tests (the report is built later)."""
+
+    path: Path
+    tree: Path  # the learner's folder laid out like katas/
+    katas: tuple[Kata, ...]
+    results: dict[str, KataResult]  # slug -> result, for the katas started
+
+    @property
+    def failing(self) -> list[Kata]:
+        """The started katas that are not green."""
+        return [k for k in self.katas if k.slug in self.results and not self.results[k.slug].done]
+
+
+def grade_learner(root: Path, path: Path) -> Graded:
+    """Grades the katas a learner has started, with the suite's pristine tests."""
     tree = resolve_target(str(path), root)
-    katas = [k for k in discover(root) if (tree / k.rel).is_dir()]
+    katas = tuple(k for k in discover(root) if (tree / k.rel).is_dir())
     shipped = manifest.load(root)
     started = [k for k in katas if is_started(k, tree, shipped)]
     results = {r.kata.slug: r for r in grade(root, started, str(tree))[0]} if started else {}
-    failing = [k for k in started if not results[k.slug].done]
-    book.learn(root, failing)
+    return Graded(path, tree, katas, results)
+
+
+def report(root: Path, graded: Graded, book: MistakeBook) -> LearnerReview:
+    """The review of one graded checkout; the book must know the mistakes of its failing katas."""
+    shipped = manifest.load(root)
     reviews = []
-    for kata in katas:
-        result = results.get(kata.slug)
+    for kata in graded.katas:
+        result = graded.results.get(kata.slug)
         if result is None:
             reviews.append(KataReview(kata, started=False, result=None))
             continue
+        folder = graded.tree / kata.rel
+        mistake = None if result.done else book.match(kata, result, module_text(folder, kata.slug))
         reviews.append(
             KataReview(
                 kata,
                 started=True,
                 result=result,
                 tasks=task_statuses(kata, result),
-                mistake=None
-                if result.done
-                else book.match(kata, result, module_text(tree / kata.rel, kata.slug)),
-                comments=tuple(analyze_files(module_files(tree / kata.rel, kata.slug))),
-                diff=solution_text(kata, tree, why=False),
-                edited_tests=tuple(manifest.edited_tests(kata, tree, shipped)),
+                mistake=mistake,
+                comments=tuple(analyze_files(module_files(folder, kata.slug))),
+                diff=solution_text(kata, graded.tree, why=False),
+                edited_tests=tuple(manifest.edited_tests(kata, graded.tree, shipped)),
             )
         )
-    return LearnerReview(name or path.name, path, tuple(reviews))
+    return LearnerReview(graded.path.name, graded.path, tuple(reviews))
 
 
 def is_checkout(path: Path) -> bool:
@@ -206,17 +230,23 @@ def is_checkout(path: Path) -> bool:
 
 
 def review(root: Path, path: Path, workers: int = 2) -> list[LearnerReview]:
-    """One report for a checkout, or one per checkout in a folder of them (graded in parallel)."""
-    book = MistakeBook()
+    """One report for a checkout, or one per checkout in a folder of them.
+
+    Learners are graded in parallel first; then the known mistakes of only the katas someone
+    fails are run, once for the whole class, and each report is built.
+    """
     if is_checkout(path):
-        return [review_learner(root, path, book)]
-    learners = sorted(p for p in path.iterdir() if p.is_dir() and is_checkout(p))
+        learners = [path]
+    else:
+        learners = sorted(p for p in path.iterdir() if p.is_dir() and is_checkout(p))
     if not learners:
         raise FileNotFoundError(f"{path} is neither a learner's checkout nor a folder of them")
-    # Learn the mistakes once, up front, so parallel reviews do not each run them.
-    book.learn(root, discover(root))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda p: review_learner(root, p, book), learners))
+        graded = list(pool.map(lambda p: grade_learner(root, p), learners))
+    failing = {k.slug: k for g in graded for k in g.failing}
+    book = MistakeBook()
+    book.learn(root, list(failing.values()), workers)
+    return [report(root, g, book) for g in graded]
 
 
 def main(root: Path, path: Path, out: Path | None, html: Path | None) -> int:
