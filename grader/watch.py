@@ -11,6 +11,7 @@ every 0.2 s.
 """
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -310,6 +311,9 @@ def start(root: Path, slug: str | None, target: str, poll: bool, out: TextIO) ->
 
 def main(root: Path, slug: str | None, target: str, poll: bool) -> int:
     """Watches until every kata is green (0); Ctrl-C quits with a goodbye (130)."""
+    # A process started from a non-interactive shell's background job inherits SIGINT ignored,
+    # and Python then never raises KeyboardInterrupt: watch mode must always stop on Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         status = start(root, slug, target, poll, sys.stdout)
     except KeyboardInterrupt:
