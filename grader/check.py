@@ -252,6 +252,15 @@ def check(
                 for name, future in futures.items():
                     runs[name] = future.result()
                     on_step(f"{name}: {len(runs[name].tests)} tests in {runs[name].wall:.1f}s")
+            reference = runs["reference"]
+            if reference.crashes or not reference.finished:
+                # A killed process takes its coverage data with it, which would blame every kata
+                # it had run: run the reference once more, alone, before reporting anything.
+                on_step("reference: a test process died; running the reference again")
+                target, job_paths, args = jobs["reference"]
+                runs["reference"] = run_tests(
+                    root, job_paths, target, extra_args=args, limits=LIMITS, env=cov_env
+                )
         for name, run in runs.items():
             if not run.finished:
                 for kata in runnable:
