@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import string
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +14,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from grader.testing import is_uuid4
+
 LIMIT = 16  # the conftest's app: create_app(max_body_size=16, allowed_origins=[ALLOWED_ORIGIN])
 ALLOWED_ORIGIN = "https://app.example.com"
 ID_CHARACTERS = set(string.ascii_letters + string.digits + "-_")
@@ -23,14 +24,6 @@ ID_CHARACTERS = set(string.ascii_letters + string.digits + "-_")
 def valid_by_the_readme(value: str) -> bool:
     """Task 1's definition of a valid request ID, written independently of your code."""
     return 1 <= len(value) <= 64 and set(value) <= ID_CHARACTERS
-
-
-def is_uuid4(value: str) -> bool:
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        return False
-    return parsed.version == 4 and str(parsed) == value
 
 
 def server_timing(response: httpx.Response) -> dict[str, float]:

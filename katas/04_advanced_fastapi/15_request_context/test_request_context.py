@@ -6,7 +6,6 @@ import itertools
 import logging
 import string
 import threading
-import uuid
 from typing import Any
 
 import httpx
@@ -23,6 +22,8 @@ from request_context import (
     run_blocking,
 )
 
+from grader.testing import is_uuid4
+
 ID_CHARACTERS = set(string.ascii_letters + string.digits + "-_")
 # Who sends which token in the concurrent tests: request i is USERS[i % 4].
 USERS: list[str | None] = [None, "alice", "bob", "carol"]
@@ -32,14 +33,6 @@ CONCURRENT = 100
 def valid_by_the_readme(value: str) -> bool:
     """Kata 4.5's rule for an incoming request ID, written independently of the given code."""
     return 1 <= len(value) <= 64 and set(value) <= ID_CHARACTERS
-
-
-def is_uuid4(value: str) -> bool:
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        return False
-    return parsed.version == 4 and str(parsed) == value
 
 
 def headers_for(number: int) -> dict[str, str]:
