@@ -150,8 +150,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.meta_path.remove(finder)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Skips a test that needs a server unless its URL is configured, saying how to enable it."""
+    """Skips a test that needs a server unless its URL is configured, saying how to enable it.
+
+    `tryfirst`: before any fixture is set up, so no fixture tries to reach the missing server.
+    """
     for marker, variable in SERVER_MARKERS.items():
         if item.get_closest_marker(marker) and not os.environ.get(variable):
-            pytest.skip(f"needs {marker}: set {variable} to a server URL to run it")
+            pytest.skip(
+                f"needs {marker}: set {variable} to a server URL to run it "
+                "(README, 'Tests that need a server')"
+            )

@@ -1,6 +1,13 @@
 """Small checks that several katas' tests share; import them, never copy them into a kata."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only by the katas that count statements
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def is_uuid4(value: str) -> bool:
@@ -10,3 +17,33 @@ def is_uuid4(value: str) -> bool:
     except ValueError:
         return False
     return parsed.version == 4 and str(parsed) == value
+
+
+@contextmanager
+def count_statements(engine: "Engine | AsyncEngine") -> Iterator[list[str]]:
+    """Records the SQL statements `engine` sends to the database inside the block.
+
+    Counted with the `before_cursor_execute` engine event, so it sees what really reaches the
+    driver: lazy loads and autoflushes included, BEGIN/COMMIT (issued by the driver) not.
+    """
+    from sqlalchemy import event
+
+    # An AsyncEngine has no events of its own: they live on the Engine it wraps.
+    sync_engine = getattr(engine, "sync_engine", engine)
+    statements: list[str] = []
+
+    def record(
+        connection: "Connection",
+        cursor: object,
+        statement: str,
+        parameters: object,
+        context: object,
+        executemany: bool,
+    ) -> None:
+        statements.append(statement)
+
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)

@@ -112,3 +112,69 @@ def test_a_server_test_skips_with_the_variable_that_enables_it(suite: Suite) -> 
     result = pytest_in(suite.root, "--target", "reference", "-rs", env=env)
     assert "needs postgres: set KATAS_POSTGRES_URL" in result.stdout
     assert "2 passed, 1 skipped" in result.stdout
+
+
+DATABASE_TESTS = """
+
+@pytest.mark.task(1)
+def test_on_both_databases(database_url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (41)")
+        assert connection.exec_driver_sql("SELECT x + 1 FROM t").scalar_one() == add(40, 2)
+    engine.dispose()
+    with open("urls.txt", "a") as urls:
+        urls.write(database_url + "\\n")
+"""
+
+
+def add_database_tests(suite: Suite, extra: str = "") -> None:
+    """Adds a test on `database_url` (and `extra` source) to the suite's only kata."""
+    test_file = suite.root / "katas/01_basics/01_adder/test_adder.py"
+    test_file.write_text(test_file.read_text() + DATABASE_TESTS + extra)
+
+
+def test_database_url_runs_on_sqlite_and_skips_postgresql_without_a_server(suite: Suite) -> None:
+    add_database_tests(suite)
+    result = pytest_in(suite.root, "--target=reference", "-rs", env={"KATAS_POSTGRES_URL": ""})
+    assert "3 passed, 1 skipped" in result.stdout, result.stdout
+    assert "test_on_both_databases[postgresql]" not in result.stdout.replace("SKIPPED", "")
+    assert "needs postgres: set KATAS_POSTGRES_URL" in result.stdout
+    assert (suite.root / "urls.txt").read_text().startswith("sqlite+pysqlite:///")
+
+
+def test_postgres_url_without_the_marker_fails_and_says_why(suite: Suite) -> None:
+    extra = (
+        "\n\n@pytest.mark.task(1)\ndef test_unmarked(postgres_url: str) -> None:\n"
+        "    assert add(1, 1) == 2\n"
+    )
+    add_database_tests(suite, extra)
+    result = pytest_in(suite.root, "--target=reference", env={"KATAS_POSTGRES_URL": ""})
+    assert "uses postgres_url without @pytest.mark.postgres" in result.stdout, result.stdout
+
+
+@pytest.mark.postgres
+def test_with_a_server_each_test_gets_its_own_database_dropped_afterwards(suite: Suite) -> None:
+    import sqlalchemy as sa
+
+    from grader.databases import postgres_server_url
+
+    add_database_tests(suite)
+    result = pytest_in(suite.root, "--target=reference")
+    assert "4 passed" in result.stdout, result.stdout
+    sqlite, postgres = (suite.root / "urls.txt").read_text().split()
+    assert sqlite.startswith("sqlite+pysqlite:///")
+    server = postgres_server_url()
+    assert server is not None
+    created = sa.make_url(postgres).database
+    assert created != server.database
+    admin = sa.create_engine(server)
+    with admin.connect() as connection:
+        left = connection.execute(
+            sa.text("SELECT count(*) FROM pg_database WHERE datname = :name"), {"name": created}
+        ).scalar_one()
+    admin.dispose()
+    assert left == 0
