@@ -24,6 +24,9 @@ from grader.rules import static_problems
 from grader.runner import Limits, RunResult, TestResult, run_tests
 from grader.targets import SERVER_MARKERS
 
+# The coverage pragma of the lines that only run against each server.
+SERVER_PRAGMAS = {"postgres": "postgresql", "redis": "redis"}
+
 # A hung test must fail the check, not hang CI; the maintainers' trees are trusted: no memory cap.
 LIMITS = Limits(test_timeout=120, stall=180, memory=0)
 
@@ -34,6 +37,8 @@ class KataVerdict:
 
     kata: Kata
     problems: tuple[str, ...]
+    # What could not be checked here, e.g. without a PostgreSQL server; CI checks it.
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -61,6 +66,35 @@ class CheckReport:
 def server_skip(test: TestResult) -> bool:
     """A skip that only says a server is not configured."""
     return test.status == "skip" and bool(SERVER_MARKERS.keys() & set(test.markers))
+
+
+def coverage_exclusions() -> str:
+    """The coverage pattern for lines only an unconfigured server would run.
+
+    A reference marks such lines (an `if` on the dialect, say) `# pragma: postgresql`; they count
+    when the server is configured, as in CI, and are left out otherwise. pyproject.toml reads the
+    pattern from KATAS_COVERAGE_EXCLUDE; `a^` matches nothing.
+    """
+    pragmas = [
+        f"pragma: {SERVER_PRAGMAS[marker]}"
+        for marker, variable in SERVER_MARKERS.items()
+        if not os.environ.get(variable)
+    ]
+    return "|".join(pragmas) or "a^"
+
+
+def server_notes(kata: Kata, runs: dict[str, RunResult]) -> list[str]:
+    """What could not be checked because a server is not configured."""
+    tests, _ = runs["reference"].for_kata(kata.slug) if "reference" in runs else ([], [])
+    notes = []
+    for marker, variable in SERVER_MARKERS.items():
+        skipped = sum(server_skip(t) and marker in t.markers for t in tests)
+        if skipped:
+            notes.append(
+                f"{skipped} {marker} tests skipped, lines marked "
+                f"`pragma: {SERVER_PRAGMAS[marker]}` not counted: set {variable} to check them"
+            )
+    return notes
 
 
 def describe(test: TestResult) -> str:
@@ -105,9 +139,16 @@ def stub_problems(kata: Kata, run: RunResult) -> list[str]:
     return problems
 
 
-def mistake_problems(kata: Kata, rounds: list[tuple[MistakeRound, RunResult]]) -> list[str]:
-    """Every mistake applies and makes at least one test fail."""
-    problems = []
+def mistake_problems(
+    kata: Kata, rounds: list[tuple[MistakeRound, RunResult]]
+) -> tuple[list[str], list[str]]:
+    """Every mistake applies and makes at least one test fail: (problems, notes).
+
+    A mistake that no test run here catches while server tests were skipped is a note, not a
+    problem: only the skipped tests may see it (CI runs them).
+    """
+    problems: list[str] = []
+    notes: list[str] = []
     for mistake_round, run in rounds:
         if kata.slug in mistake_round.failed_to_apply:
             mistake, error = mistake_round.failed_to_apply[kata.slug]
@@ -120,8 +161,11 @@ def mistake_problems(kata: Kata, rounds: list[tuple[MistakeRound, RunResult]]) -
             if not tests and not errors:
                 problems.append(f"mistake {name}: no test of the kata ran with it applied")
             elif not errors and not any(t.status in ("fail", "error") for t in tests):
-                problems.append(f"mistake {name} passes every test: the tests miss it")
-    return problems
+                if any(server_skip(t) for t in tests):
+                    notes.append(f"mistake {name}: no test run here caught it (servers skipped)")
+                else:
+                    problems.append(f"mistake {name} passes every test: the tests miss it")
+    return problems, notes
 
 
 def coverage_problems(kata: Kata, coverage: dict[str, dict[str, list[int]]]) -> list[str]:
@@ -219,10 +263,13 @@ def check(
         scratch = Path(scratch_name)
         coverage_file = scratch / "coverage.json"
         cov_args = [f"--cov={k.reference_path}" for k in runnable]
-        # Coverage reads the suite's [tool.coverage] settings (greenlet concurrency); its data file
-        # goes to the scratch folder, so parallel checks never share one.
+        # Coverage reads the suite's [tool.coverage] settings; its data file goes to the scratch
+        # folder, so parallel checks never share one.
         cov_args += [f"--cov-report=json:{coverage_file}", "--cov-report="]
-        cov_env = {"COVERAGE_FILE": str(scratch / ".coverage")}
+        cov_env = {
+            "COVERAGE_FILE": str(scratch / ".coverage"),
+            "KATAS_COVERAGE_EXCLUDE": coverage_exclusions(),
+        }
         rounds = build_rounds(runnable, scratch)
         paths = [k.path for k in runnable]
         jobs: dict[str, tuple[str, list[Path], list[str]]] = {
@@ -269,19 +316,24 @@ def check(
                     )
         coverage = read_coverage(coverage_file, root)
         mistake_runs = [(r, runs.get(f"mistakes{i}")) for i, r in enumerate(rounds)]
+        notes: dict[str, list[str]] = {k.slug: [] for k in katas}
         for kata in runnable:
             if "reference" in runs:
                 problems[kata.slug] += reference_problems(kata, runs["reference"])
                 problems[kata.slug] += coverage_problems(kata, coverage)
             if "stub" in runs:
                 problems[kata.slug] += stub_problems(kata, runs["stub"])
-            problems[kata.slug] += mistake_problems(
+            mistake_findings, mistake_notes = mistake_problems(
                 kata, [(r, run) for r, run in mistake_runs if run is not None or r.failed_to_apply]
             )
+            problems[kata.slug] += mistake_findings
+            notes[kata.slug] += server_notes(kata, runs) + mistake_notes
     for slug, findings in ruff_problems(root, katas).items():
         if slug in problems:
             problems[slug] += findings
-    return CheckReport(tuple(KataVerdict(k, tuple(problems[k.slug])) for k in katas))
+    return CheckReport(
+        tuple(KataVerdict(k, tuple(problems[k.slug]), tuple(notes[k.slug])) for k in katas)
+    )
 
 
 def render(report: CheckReport) -> str:
@@ -293,6 +345,7 @@ def render(report: CheckReport) -> str:
         else:
             lines.append(f"{paint('FAIL', 'red')} {verdict.kata.id}")
             lines += [f"    - {problem}" for problem in verdict.problems]
+        lines += [f"    note: {note}" for note in verdict.notes]
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines)
 

@@ -27,6 +27,9 @@ markers = [
 ]
 filterwarnings = ["error"]
 
+[tool.coverage.report]
+exclude_also = ["${KATAS_COVERAGE_EXCLUDE-a^}"]
+
 [tool.ruff]
 line-length = 100
 target-version = "py311"
