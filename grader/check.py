@@ -308,6 +308,12 @@ def check(
                 runs["reference"] = run_tests(
                     root, job_paths, target, extra_args=args, limits=LIMITS, env=cov_env
                 )
+        if "reference" in runs:
+            for marker in SERVER_MARKERS:
+                on_server = [t for t in runs["reference"].tests if marker in t.markers]
+                if on_server:
+                    ran = sum(t.status != "skip" for t in on_server)
+                    on_step(f"{marker}: {ran} of {len(on_server)} {marker} tests ran on the server")
         for name, run in runs.items():
             if not run.finished:
                 for kata in runnable:
