@@ -47,7 +47,9 @@ def parser() -> argparse.ArgumentParser:
     reset.add_argument("slug")
     solution = commands.add_parser("solution", help="the reference as a diff, once you are green")
     solution.add_argument("slug")
-    commands.add_parser("manifest", help="maintainers: rebuild grader/manifest.json")
+    commands.add_parser(
+        "manifest", help="maintainers: rebuild grader/manifest.json and the README's kata table"
+    )
     review = commands.add_parser(
         "review", help="mentors: review a learner's checkout, or a folder of checkouts"
     )
@@ -99,9 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return review.main(root, args.path, args.out, args.html)
         if args.command == "manifest":
-            from grader import manifest
+            from grader import manifest, readme_table
 
             print(f"wrote {manifest.write(root)}")
+            print(f"README.md: {readme_table.refresh(root)} katas ready in its table")
             return 0
         if args.command == "check":
             from grader import check
