@@ -209,33 +209,30 @@ def ruff_problems(root: Path, katas: list[Kata]) -> dict[str, list[str]]:
         return {}
     found: dict[str, list[str]] = {}
     ruff = [sys.executable, "-m", "ruff"]
-    lint = subprocess.run(
-        [*ruff, "check", "--output-format=json", "--quiet", *folders],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    for finding in json.loads(lint.stdout or "[]"):
-        slug = owner(Path(finding["filename"]), folders)
-        row = finding.get("location", {}).get("row", "?")
-        rel = Path(finding["filename"]).resolve().relative_to(root.resolve())
-        found.setdefault(slug, []).append(
-            f"ruff: {rel}:{row} {finding['code']} {finding['message']}"
+    # Both steps report as JSON: ruff's text output changes between releases (0.17 stopped
+    # printing "Would reformat:", and a check that parsed it silently passed everything).
+    for step, label in ((["check"], "ruff"), (["format", "--check"], "ruff format")):
+        result = subprocess.run(
+            [*ruff, *step, "--output-format=json", "--quiet", *folders],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
         )
-    fmt = subprocess.run(
-        [*ruff, "format", "--check", "--quiet", *folders],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    for line in fmt.stdout.splitlines():
-        if line.startswith("Would reformat: "):
-            path = Path(line.removeprefix("Would reformat: "))
-            found.setdefault(owner(root / path, folders), []).append(
-                f"ruff format: {path} is not formatted"
+        if result.returncode not in (0, 1) or (result.returncode == 1 and not result.stdout):
+            found.setdefault(next(iter(folders.values())), []).append(
+                f"{label} did not run: {result.stderr.strip()[:500]}"
             )
+            continue
+        for finding in json.loads(result.stdout or "[]"):
+            slug = owner(Path(finding["filename"]), folders)
+            row = (finding.get("location") or {}).get("row", "?")
+            rel = Path(finding["filename"]).resolve().relative_to(root.resolve())
+            if finding["code"] == "unformatted":
+                problem = f"{label}: {rel}:{row} is not formatted (`ruff format {rel}` fixes it)"
+            else:
+                problem = f"{label}: {rel}:{row} {finding['code']} {finding['message']}"
+            found.setdefault(slug, []).append(problem)
     return found
 
 

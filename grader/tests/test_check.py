@@ -107,6 +107,22 @@ BROKEN_KATAS: dict[str, tuple[KataFiles, str]] = {
         KataFiles("unlinted", reference="import os\n" + REFERENCE),
         "ruff: reference/{rel}/unlinted.py:1 F401",
     ),
+    "unformatted": (
+        KataFiles(
+            "unformatted",
+            reference=REFERENCE.replace('"""Returns the sum', "'''Returns the sum").replace(
+                'of a and b."""', "of a and b.'''"
+            ),
+        ),
+        "ruff format: reference/{rel}/unformatted.py:5 is not formatted",
+    ),
+    "unformatted_readme": (
+        KataFiles(
+            "unformatted_readme",
+            readme=README.replace("Why it matters.", "Why it matters.\n\n```python\nx=[1,2]\n```"),
+        ),
+        "ruff format: katas/{rel}/README.md:",
+    ),
     "one_mistake": (
         KataFiles("one_mistake", mistakes={"subtracts.diff": ("return a + b", "return a - b")}),
         "1 mistakes in reference/{rel}/mistakes/ (at least 2)",
