@@ -9,7 +9,7 @@ Database fixtures, for every kata that talks to a database:
 - `sqlite_url`: an empty SQLite file of the test's own;
 - `postgres_url`: an empty PostgreSQL database of the test's own, on the server that
   KATAS_POSTGRES_URL names (the test must carry `@pytest.mark.postgres`; it skips, saying how to
-  enable it, when the variable is unset);
+  enable it, when the variable is unset); emptied after the test and reused by a later one;
 - `database_url`: both in turn, as two tests (`[sqlite]` and `[postgresql]`): for behaviour that
   differs between the two databases.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.databases import postgres_server_url, sqlite_file_url, temporary_postgres_database
+from grader.databases import PostgresDatabases, postgres_server_url, sqlite_file_url
 from grader.targets import SERVER_MARKERS
 
 
@@ -38,16 +38,31 @@ def sqlite_url(tmp_path: Path) -> str:
     return sqlite_file_url(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases | None]:
+    """The PostgreSQL test databases of this pytest process (None without a server)."""
+    server = postgres_server_url()
+    if server is None:
+        yield None
+        return
+    databases = PostgresDatabases(server)
+    try:
+        yield databases
+    finally:
+        databases.close()
+
+
 @pytest.fixture
-def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The URL of an empty PostgreSQL database that only this test uses; dropped afterwards."""
+def postgres_url(
+    request: pytest.FixtureRequest, postgres_databases: PostgresDatabases | None
+) -> Iterator[str]:
+    """The URL of an empty PostgreSQL database that only this test uses."""
     if request.node.get_closest_marker("postgres") is None:
         # The marker is what skips the test without a server and what `grader check` reads.
         pytest.fail(f"{request.node.nodeid} uses postgres_url without @pytest.mark.postgres")
-    server = postgres_server_url()
-    if server is None:  # run outside the suite's plugin, which would have skipped it already
+    if postgres_databases is None:  # run outside the suite's plugin, which would have skipped it
         pytest.skip(f"needs postgres: set {SERVER_MARKERS['postgres']} to a server URL")
-    with temporary_postgres_database(server) as url:
+    with postgres_databases.database() as url:
         yield url
 
 

@@ -24,7 +24,9 @@ def count_statements(engine: "Engine | AsyncEngine") -> Iterator[list[str]]:
     """Records the SQL statements `engine` sends to the database inside the block.
 
     Counted with the `before_cursor_execute` engine event, so it sees what really reaches the
-    driver: lazy loads and autoflushes included, BEGIN/COMMIT (issued by the driver) not.
+    driver: lazy loads and autoflushes included. BEGIN and COMMIT are not counted when the driver
+    issues them itself (the default), but are when the code sends them through the cursor (the
+    SQLite savepoint recipe's `BEGIN`, say).
     """
     from sqlalchemy import event
 

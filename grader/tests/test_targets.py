@@ -157,24 +157,28 @@ def test_postgres_url_without_the_marker_fails_and_says_why(suite: Suite) -> Non
 
 
 @pytest.mark.postgres
-def test_with_a_server_each_test_gets_its_own_database_dropped_afterwards(suite: Suite) -> None:
+def test_with_a_server_each_test_gets_an_empty_database_all_dropped_at_the_end(
+    suite: Suite,
+) -> None:
     import sqlalchemy as sa
 
     from grader.databases import postgres_server_url
 
-    add_database_tests(suite)
+    # The same test twice: the second creates the same table, so its database must be empty.
+    add_database_tests(suite, DATABASE_TESTS.replace("test_on_both_databases", "test_again"))
     result = pytest_in(suite.root, "--target=reference")
-    assert "4 passed" in result.stdout, result.stdout
-    sqlite, postgres = (suite.root / "urls.txt").read_text().split()
-    assert sqlite.startswith("sqlite+pysqlite:///")
+    assert "6 passed" in result.stdout, result.stdout
+    urls = (suite.root / "urls.txt").read_text().split()
+    postgres = {sa.make_url(url).database for url in urls if url.startswith("postgresql")}
     server = postgres_server_url()
     assert server is not None
-    created = sa.make_url(postgres).database
-    assert created != server.database
+    assert postgres
+    assert server.database not in postgres
     admin = sa.create_engine(server)
     with admin.connect() as connection:
         left = connection.execute(
-            sa.text("SELECT count(*) FROM pg_database WHERE datname = :name"), {"name": created}
+            sa.text("SELECT count(*) FROM pg_database WHERE datname = ANY(:names)"),
+            {"names": sorted(postgres)},
         ).scalar_one()
     admin.dispose()
     assert left == 0
