@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only by the katas that count statements
     from sqlalchemy import Connection, Engine
+    from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -49,3 +50,20 @@ def count_statements(engine: "Engine | AsyncEngine") -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(sync_engine, "before_cursor_execute", record)
+
+
+def without_fsync(engine: "Engine") -> "Engine":
+    """Tells SQLite not to wait for the disk after each commit, on every connection of `engine`.
+
+    For the tests' throwaway database files only: DDL and commits get about ten times faster.
+    Other databases are left as they are. Returns the engine, for chaining.
+    """
+    from sqlalchemy import event
+
+    if engine.dialect.name == "sqlite":
+
+        def no_fsync(dbapi_connection: "DBAPIConnection", record: object) -> None:
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+        event.listen(engine, "connect", no_fsync)
+    return engine

@@ -1,14 +1,14 @@
 """Fixtures for kata 3.4: the kata's tables on an empty database (SQLite, then PostgreSQL)."""
 
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy_best_practices import Base, User, create_app, make_engine
+
+from grader.testing import without_fsync
 
 # Names that break naive SQL: quotes, comments, LIKE's wildcards, the escape character.
 AWKWARD_NAMES = [
@@ -32,10 +32,8 @@ AWKWARD_NAMES = [
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """Your `make_engine` on the test's database, with the kata's tables created."""
-    engine = make_engine(database_url)
-    if engine.dialect.name == "sqlite":
-        # Speed only: a test's throwaway file need not survive a power cut (10x faster DDL).
-        event.listen(engine, "connect", no_fsync)
+    # Speed only: a test's throwaway file need not survive a power cut (10x faster DDL).
+    engine = without_fsync(make_engine(database_url))
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -67,8 +65,3 @@ def awkward_names(engine: Engine) -> list[str]:
         )
         session.commit()
     return list(AWKWARD_NAMES)
-
-
-def no_fsync(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
-    """Tells SQLite not to wait for the disk after each transaction."""
-    dbapi_connection.execute("PRAGMA synchronous=OFF")

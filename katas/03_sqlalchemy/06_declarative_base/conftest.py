@@ -1,13 +1,13 @@
 """Fixtures for kata 3.6: the kata's tables on an empty database (SQLite, then PostgreSQL)."""
 
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
 from declarative_base import Base, UTCDateTime, make_session_factory
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, event
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+
+from grader.testing import without_fsync
 
 # Not UTC, and not a whole hour: a timestamp that is not converted back to UTC shows at once.
 POSTGRES_TIME_ZONE = "Asia/Kathmandu"
@@ -25,9 +25,8 @@ def engine(database_url: str) -> Iterator[Engine]:
             database_url, connect_args={"options": f"-c TimeZone={POSTGRES_TIME_ZONE}"}
         )
     else:
-        engine = create_engine(database_url)
         # Speed only: a test's throwaway file need not survive a power cut (10x faster DDL).
-        event.listen(engine, "connect", no_fsync)
+        engine = without_fsync(create_engine(database_url))
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -50,8 +49,3 @@ def stamps(engine: Engine) -> Table:
     )
     table.create(engine)
     return table
-
-
-def no_fsync(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
-    """Tells SQLite not to wait for the disk after each transaction."""
-    dbapi_connection.execute("PRAGMA synchronous=OFF")
