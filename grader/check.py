@@ -277,7 +277,9 @@ def check(
             # A round's tree holds only the katas with a mistake at this index: run just those.
             applied = [k.path for k in runnable if k.slug in mistake_round.applied]
             if applied:
-                jobs[f"mistakes{index}"] = (str(mistake_round.tree), applied, timeout)
+                # One failing test rejects a mistake: the rest of its kata's tests are skipped.
+                first = [*timeout, "--grader-first-failure"]
+                jobs[f"mistakes{index}"] = (str(mistake_round.tree), applied, first)
         runs: dict[str, RunResult] = {}
         if paths:
             with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:

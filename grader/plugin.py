@@ -47,6 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "'skip_tests': [nodeids]}: what this run collects",
     )
     group.addoption(
+        "--grader-first-failure",
+        action="store_true",
+        help="skip a kata's remaining tests once one has failed (a mistake needs one failure)",
+    )
+    group.addoption(
         "--grader-memory-limit",
         type=int,
         default=0,
@@ -65,7 +70,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if path:
         select_file = config.getoption("--grader-select")
         selection = json.loads(Path(select_file).read_text(encoding="utf-8")) if select_file else {}
-        config.pluginmanager.register(Recorder(Path(path), selection), "grader-recorder")
+        recorder = Recorder(Path(path), selection, config.getoption("--grader-first-failure"))
+        config.pluginmanager.register(recorder, "grader-recorder")
 
 
 def kata_of(path: Path) -> str | None:
@@ -90,8 +96,10 @@ def crash_of(report: pytest.TestReport | pytest.CollectReport) -> tuple[str, str
 class Recorder:
     """Writes one event per collected set, collection error and finished test."""
 
-    def __init__(self, path: Path, selection: dict[str, Any]) -> None:
+    def __init__(self, path: Path, selection: dict[str, Any], first_failure: bool = False) -> None:
         self.stream: IO[str] = path.open("a", encoding="utf-8")
+        self.first_failure = first_failure
+        self.failed_katas: set[str | None] = set()
         self.items: dict[str, pytest.Item] = {}
         self.partial: dict[str, dict[str, Any]] = {}
         self.katas = {Path(folder).resolve() for folder in selection.get("katas", ())}
@@ -195,6 +203,12 @@ class Recorder:
             )
         self.write({"event": "collected", "tests": tests})
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """With --grader-first-failure, skips the tests of a kata that has already failed one."""
+        if self.first_failure and kata_of(item.path) in self.failed_katas:
+            pytest.skip("its kata has already failed a test (--grader-first-failure)")
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Folds setup, call and teardown into one outcome, written after teardown."""
         state = self.partial.setdefault(
@@ -205,6 +219,8 @@ class Recorder:
             state["status"] = "fail" if report.when == "call" else "error"
             state["message"], state["location"] = crash_of(report)
             state["details"] = report.longreprtext[-MESSAGE_CAP:]
+            item = self.items.get(report.nodeid)
+            self.failed_katas.add(kata_of(item.path) if item else None)
         elif report.skipped and state["status"] == "pass":
             state["status"] = "skip"
             state["message"], state["location"] = crash_of(report)

@@ -208,3 +208,14 @@ def test_missing_files_are_listed(tmp_path: Path) -> None:
         "missing the reference reference/01_basics/01_adder/adder.py",
     ):
         assert missing in problems, problems
+
+
+def test_a_mistake_round_stops_each_kata_at_its_first_failure(tmp_path: Path) -> None:
+    from grader.runner import run_tests
+
+    suite = build_suite(tmp_path / "suite", KataFiles("adder"), KataFiles("other", number=2))
+    paths = [kata.path for kata in discover(suite.root)]
+    # On the stubs every test fails; with the flag, only the first of each kata runs.
+    run = run_tests(suite.root, paths, "katas", extra_args=["--grader-first-failure"])
+    statuses = {slug: [t.status for t in run.for_kata(slug)[0]] for slug in ("adder", "other")}
+    assert statuses == {"adder": ["fail", "skip"], "other": ["fail", "skip"]}
