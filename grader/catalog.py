@@ -1,4 +1,9 @@
-"""Discovers the katas of a suite and reads their README and `kata.toml`."""
+"""Discovers the katas of a suite and reads their README and `kata.toml`.
+
+A kata is a folder `katas/NN_section/NN_slug/` holding `test_<slug>.py`. What the learner must not
+see before asking (hints, mentor notes) lives beside the reference solution, in
+`reference/NN_section/NN_slug/kata.toml`, as Exercism keeps `.meta/` apart from the exercise.
+"""
 
 import re
 import tomllib
@@ -7,6 +12,9 @@ from pathlib import Path
 
 KATA_DIR = re.compile(r"^(\d{2})_([a-z][a-z0-9_]*)$")
 TASK_HEADING = re.compile(r"^###\s+(\d+)\.\s+(.+?)\s*$")
+# The README's task lists: the core a learner finishes in about an hour, then the stretch tasks.
+CORE_HEADING = "## Tasks"
+STRETCH_HEADING = "## Stretch tasks"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,16 @@ class Kata:
     concepts: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     mentor: dict[str, object] = field(default_factory=dict)
+    stretch: frozenset[int] = frozenset()  # the tasks under "## Stretch tasks"
+    difficulty: int = 0  # 1 (a first step) to 5 (a senior engineer's afternoon); 0: not rated
+    minutes: int = 0  # how long the core takes a learner who has done the prerequisites
+    # Mutants of the reference that behave exactly like it: mutant id -> why (for `grader mutate`).
+    equivalent_mutants: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def core(self) -> tuple[int, ...]:
+        """The core tasks: a kata is done when their tests pass."""
+        return tuple(n for n in self.tasks if n not in self.stretch)
 
     @property
     def rel(self) -> Path:
@@ -40,13 +58,18 @@ class Kata:
 
     @property
     def path(self) -> Path:
-        """The kata's folder: README, kata.toml, stub and tests."""
+        """The kata's folder, the learner's: README, stub, tests and their conftest."""
         return self.root / "katas" / self.rel
 
     @property
     def reference_path(self) -> Path:
         """The reference solution's folder."""
         return self.root / "reference" / self.rel
+
+    @property
+    def meta_file(self) -> Path:
+        """kata.toml: hints, mentor notes, difficulty; beside the reference, not the learner."""
+        return self.reference_path / "kata.toml"
 
     @property
     def test_file(self) -> Path:
@@ -67,29 +90,49 @@ def read_title(readme: Path) -> str:
     return ""
 
 
-def read_tasks(readme: Path) -> dict[int, str]:
-    """The `### N. Title` headings below `## Tasks`, in order."""
-    tasks: dict[int, str] = {}
-    in_tasks = False
+def read_task_sections(readme: Path) -> dict[str, dict[int, str]]:
+    """`### N. Title` headings per task list ("## Tasks", "## Stretch tasks"), in order."""
+    found: dict[str, dict[int, str]] = {CORE_HEADING: {}, STRETCH_HEADING: {}}
+    current: dict[int, str] | None = None
     for line in readme.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
-            in_tasks = line.strip() == "## Tasks"
+            current = found.get(line.strip())
             continue
         match = TASK_HEADING.match(line)
-        if in_tasks and match:
-            tasks[int(match.group(1))] = match.group(2)
-    return tasks
+        if current is not None and match:
+            current[int(match.group(1))] = match.group(2)
+    return found
+
+
+def read_tasks(readme: Path) -> dict[int, str]:
+    """Every task of the README, core then stretch: number -> title."""
+    sections = read_task_sections(readme)
+    return {**sections[CORE_HEADING], **sections[STRETCH_HEADING]}
+
+
+def is_kata_folder(folder: Path) -> bool:
+    """A folder `NN_slug` holding the kata's tests or stub (`test_<slug>.py`, `<slug>[.py]`)."""
+    match = KATA_DIR.match(folder.name)
+    if not match:
+        return False
+    slug = match.group(2)
+    return any((folder / name).exists() for name in (f"test_{slug}.py", f"{slug}.py", slug))
 
 
 def load_kata(root: Path, section: str, folder: str) -> Kata:
-    """Reads one kata; raises `ValueError` when its kata.toml cannot be read."""
+    """Reads one kata; raises `ValueError` when its kata.toml cannot be read.
+
+    A kata without a kata.toml is read with empty metadata (the check reports it missing).
+    """
     slug = KATA_DIR.match(folder).group(2)  # type: ignore[union-attr]
-    kata_dir = root / "katas" / section / folder
-    readme = kata_dir / "README.md"
+    readme = root / "katas" / section / folder / "README.md"
+    meta_file = root / "reference" / section / folder / "kata.toml"
     try:
-        meta = tomllib.loads((kata_dir / "kata.toml").read_text(encoding="utf-8"))
+        meta = tomllib.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ValueError(f"{kata_dir / 'kata.toml'}: {error}") from error
+        raise ValueError(f"{meta_file}: {error}") from error
+    sections = read_task_sections(readme) if readme.exists() else {}
+    stretch = sections.get(STRETCH_HEADING, {})
     hints = tuple(
         Hint(task=int(h.get("task", 0)), level=int(h.get("level", 1)), text=str(h.get("text", "")))
         for h in meta.get("hints", [])
@@ -100,21 +143,26 @@ def load_kata(root: Path, section: str, folder: str) -> Kata:
         folder=folder,
         slug=slug,
         title=read_title(readme) if readme.exists() else "",
-        tasks=read_tasks(readme) if readme.exists() else {},
+        tasks={**sections.get(CORE_HEADING, {}), **stretch},
         hints=hints,
         concepts=tuple(meta.get("concepts", ())),
         requires=tuple(meta.get("requires", ())),
         mentor=dict(meta.get("mentor", {})),
+        stretch=frozenset(stretch),
+        difficulty=int(meta.get("difficulty", 0)),
+        minutes=int(meta.get("minutes", 0)),
+        equivalent_mutants={
+            str(m.get("id", "")): str(m.get("why", "")) for m in meta.get("equivalent_mutants", [])
+        },
     )
 
 
 def discover(root: Path) -> list[Kata]:
-    """Every kata under `root/katas`, in curriculum order (a folder with a kata.toml)."""
+    """Every kata under `root/katas`, in curriculum order."""
     katas = []
-    for toml in sorted((root / "katas").glob("*/*/kata.toml")):
-        section, folder = toml.parent.parent.name, toml.parent.name
-        if KATA_DIR.match(folder) and re.match(r"^\d{2}_", section):
-            katas.append(load_kata(root, section, folder))
+    for folder in sorted((root / "katas").glob("*/*/")):
+        if is_kata_folder(folder) and re.match(r"^\d{2}_", folder.parent.name):
+            katas.append(load_kata(root, folder.parent.name, folder.name))
     return katas
 
 

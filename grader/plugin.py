@@ -17,6 +17,8 @@ from typing import IO, Any
 import pytest
 from hypothesis import Phase, settings
 
+from grader.catalog import is_kata_folder
+
 OUTPUT_CAP = 500  # characters of captured output kept per test (Exercism's results.json cap)
 MESSAGE_CAP = 4000
 
@@ -75,9 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def kata_of(path: Path) -> str | None:
-    """The slug of the kata whose folder (the nearest with a kata.toml) is or holds `path`."""
+    """The slug of the kata whose folder (the nearest holding its tests) is or holds `path`."""
     for folder in (path, *path.parents):
-        if (folder / "kata.toml").is_file():
+        if is_kata_folder(folder):
             return folder.name.partition("_")[2]
     return None
 

@@ -30,9 +30,14 @@ def mistakes_of(kata: Kata) -> list[Path]:
 def file_problems(kata: Kata) -> list[str]:
     """Missing files and folders."""
     problems = []
-    for required in ("README.md", "kata.toml", f"test_{kata.slug}.py"):
+    for required in ("README.md", f"test_{kata.slug}.py"):
         if not (kata.path / required).is_file():
             problems.append(f"missing katas/{kata.rel}/{required}")
+    if not kata.meta_file.is_file():
+        problems.append(f"missing reference/{kata.rel}/kata.toml")
+    if (kata.path / "kata.toml").exists():
+        # Hints and mentor notes belong beside the reference: `cat` must not reveal them all.
+        problems.append(f"katas/{kata.rel}/kata.toml puts the hints on the learner's path")
     if not (kata.root / "katas" / kata.section / "README.md").is_file():
         problems.append(f"missing the section README katas/{kata.section}/README.md")
     if not module_files(kata.path, kata.slug):

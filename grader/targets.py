@@ -18,6 +18,8 @@ from types import ModuleType
 
 import pytest
 
+from grader.catalog import is_kata_folder
+
 ENV_TARGET = "KATAS_TARGET"
 SERVER_MARKERS = {
     "postgres": "KATAS_POSTGRES_URL",
@@ -70,10 +72,11 @@ def resolve_target(value: str, root: Path) -> Path:
 
 
 def kata_folders(root: Path) -> dict[str, Path]:
-    """slug -> the kata's path below `katas/`, for every folder that has a kata.toml."""
+    """slug -> the kata's path below `katas/`, for every kata folder (one holding its tests)."""
     found: dict[str, Path] = {}
-    for toml in sorted((root / "katas").glob("*/*/kata.toml")):
-        folder = toml.parent
+    for folder in sorted((root / "katas").glob("*/*/")):
+        if not is_kata_folder(folder):
+            continue
         slug = folder.name.partition("_")[2]
         if slug in found:
             raise pytest.UsageError(

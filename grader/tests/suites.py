@@ -22,6 +22,7 @@ asyncio_default_fixture_loop_scope = "function"
 asyncio_default_test_loop_scope = "function"
 markers = [
     "task(n): the README task this test checks",
+    "stretch: a test of a stretch task (README '## Stretch tasks'), not needed for done",
     "postgres: needs a PostgreSQL server named by KATAS_POSTGRES_URL",
     "redis: needs a Redis server named by KATAS_REDIS_URL",
 ]
@@ -174,7 +175,7 @@ class Suite:
         if not section_readme.exists():
             section_readme.write_text(f"# Section {kata.section}\n", encoding="utf-8")
         (folder / "README.md").write_text(kata.readme.format(rel=kata.rel), encoding="utf-8")
-        (folder / "kata.toml").write_text(kata.kata_toml, encoding="utf-8")
+        (reference / "kata.toml").write_text(kata.kata_toml, encoding="utf-8")
         (folder / f"{kata.slug}.py").write_text(kata.stub, encoding="utf-8")
         (folder / f"test_{kata.slug}.py").write_text(
             kata.tests.format(slug=kata.slug), encoding="utf-8"
