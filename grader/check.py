@@ -118,6 +118,17 @@ def reference_problems(kata: Kata, run: RunResult) -> list[str]:
             problems.append(
                 f"{test.name} is marked task {test.task}, which the README does not have"
             )
+        elif (test.task in kata.stretch) != ("stretch" in test.markers):
+            # The marker lets `pytest -m "not stretch"` run the core alone; it must agree.
+            where = "a stretch task" if test.task in kata.stretch else "a core task"
+            problems.append(
+                f"{test.name} tests {where} (task {test.task}) but "
+                + (
+                    "lacks @pytest.mark.stretch"
+                    if test.task in kata.stretch
+                    else "is marked stretch"
+                )
+            )
     tested = {t.task for t in tests}
     problems += [f"task {n} has no test" for n in kata.tasks if n not in tested and tests]
     return problems

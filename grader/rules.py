@@ -10,6 +10,7 @@ from grader.catalog import Kata
 from grader.signatures import api_differences, module_files
 
 MIN_MISTAKES = 2
+MAX_DIFFICULTY = 5
 
 
 def library_named(slug: str) -> str | None:
@@ -82,6 +83,10 @@ def readme_problems(kata: Kata) -> list[str]:
         problems.append("README has no '## Tasks' with '### 1. ...' headings")
     elif sorted(kata.tasks) != list(range(1, len(kata.tasks) + 1)):
         problems.append(f"README tasks are not numbered 1..n: {sorted(kata.tasks)}")
+    if kata.stretch and min(kata.stretch) <= max(kata.core, default=0):
+        problems.append(
+            "README stretch tasks must come after the core tasks, numbered on from them"
+        )
     for heading in ("## You will practise", "## Questions", "## Check your work"):
         if heading not in text:
             problems.append(f"README lacks '{heading}'")
@@ -100,10 +105,26 @@ def hint_problems(kata: Kata) -> list[str]:
     return problems
 
 
+def metadata_problems(kata: Kata, all_katas: list[Kata]) -> list[str]:
+    """Difficulty and minutes are set; prerequisites name katas that exist."""
+    if not kata.meta_file.is_file():
+        return []
+    problems = []
+    if not 1 <= kata.difficulty <= MAX_DIFFICULTY:
+        problems.append(f"kata.toml: difficulty must be 1 to {MAX_DIFFICULTY}")
+    if kata.minutes <= 0:
+        problems.append("kata.toml: minutes (how long the core takes a learner) must be set")
+    slugs = {k.slug for k in all_katas}
+    problems += [
+        f"kata.toml requires {s!r}, which is no kata" for s in kata.requires if s not in slugs
+    ]
+    return problems
+
+
 def static_problems(kata: Kata, all_katas: list[Kata]) -> list[str]:
     """Everything the check can tell without running a test."""
     problems = file_problems(kata) + slug_problems(kata, all_katas) + readme_problems(kata)
-    problems += hint_problems(kata)
+    problems += hint_problems(kata) + metadata_problems(kata, all_katas)
     stale = manifest.stale_entries(kata, manifest.load(kata.root))
     if stale:
         listed = ", ".join(stale[:3]) + (" ..." if len(stale) > 3 else "")

@@ -98,6 +98,8 @@ Write `add(a, b)`.
 KATA_TOML = """\
 concepts = ["addition"]
 requires = []
+difficulty = 1
+minutes = 5
 
 [[hints]]
 task = 1
