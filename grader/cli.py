@@ -65,7 +65,27 @@ def parser() -> argparse.ArgumentParser:
     watch = commands.add_parser("watch", help="rerun a kata on every save, then go on to the next")
     watch.add_argument("slug", nargs="?", default=None, help="default: the first kata not done")
     watch.add_argument("--poll", action="store_true", help="look at the files every 0.2 s")
-    for sub in (run, hint, check, reset, solution, review, watch):
+    mutate = commands.add_parser(
+        "mutate", help="maintainers: mutation testing of katas' tests against their references"
+    )
+    mutate.add_argument("slugs", nargs="+", help="katas (slugs or sections) to mutate")
+    mutate.add_argument("--jobs", type=int, default=0, help="mutants at once (default: cores)")
+    mutate.add_argument(
+        "--budget", type=float, default=1800, help="seconds per kata; the rest are not run"
+    )
+    mutate.add_argument("--max", type=int, default=0, help="a seeded sample of this many mutants")
+    mutate.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
+    mutate.add_argument("--only", default="", help="only mutants whose id matches this regex")
+    mutate.add_argument(
+        "--timeout",
+        type=float,
+        default=0,
+        help="seconds per test (default: 3x the reference's run, at least 30)",
+    )
+    mutate.add_argument(
+        "--list", action="store_true", help="list the mutants' ids and changes; run nothing"
+    )
+    for sub in (run, hint, check, reset, solution, review, watch, mutate):
         sub.add_argument("--root", type=Path, default=argparse.SUPPRESS)
         sub.add_argument("--target", default=argparse.SUPPRESS)
     return top
@@ -110,6 +130,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             from grader import check
 
             return check.main(root, args.slugs)
+        if args.command == "mutate":
+            from grader import mutate
+
+            if args.list:
+                return mutate.list_mutants(root, args.slugs, args.only)
+            return mutate.main(
+                root,
+                args.slugs,
+                args.jobs,
+                args.budget,
+                args.max,
+                args.seed,
+                args.only,
+                args.timeout,
+            )
         if args.command == "watch":
             from grader import watch
 
