@@ -180,6 +180,20 @@ def select(katas: list[Kata], names: list[str]) -> list[Kata]:
     return chosen
 
 
+def next_on_path(katas: list[Kata], done: set[str]) -> Kata | None:
+    """The kata to work on next: the easiest whose prerequisites are done, earliest first.
+
+    So a newcomer meets a gentle first kata, and a kata comes only after the katas whose tools
+    it uses (its `requires`). When every kata left waits on another, the earliest comes first.
+    """
+    left = [k for k in katas if k.slug not in done]
+    known = {k.slug for k in katas}
+    ready = [k for k in left if all(r in done or r not in known for r in k.requires)]
+    order = {k.slug: index for index, k in enumerate(katas)}
+    unrated = 3  # a kata without a difficulty sorts as a medium one
+    return min(ready or left, key=lambda k: (k.difficulty or unrated, order[k.slug]), default=None)
+
+
 def find_root(start: Path | None = None) -> Path:
     """The suite's root: the nearest folder upwards holding `katas/` and `conftest.py`."""
     here = (start or Path.cwd()).resolve()

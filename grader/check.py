@@ -150,6 +150,22 @@ def stub_problems(kata: Kata, run: RunResult) -> list[str]:
     return problems
 
 
+def id_problems(kata: Kata, runs: dict[str, RunResult]) -> list[str]:
+    """The reference and stub runs collect the same test ids: ids must be deterministic.
+
+    The grader resumes a run that died past the tests already recorded, by id; an id made from
+    `uuid4()` or the clock is a new test in every run (and a kata then never looks done).
+    """
+    if "reference" not in runs or "stub" not in runs:
+        return []
+    reference = {t.name for t in runs["reference"].for_kata(kata.slug)[0]}
+    stub = {t.name for t in runs["stub"].for_kata(kata.slug)[0]}
+    if not reference or not stub or reference == stub:
+        return []
+    differing = ", ".join(sorted(reference ^ stub)[:4])
+    return [f"test ids differ between two collections (make them deterministic): {differing}"]
+
+
 def mistake_problems(
     kata: Kata, rounds: list[tuple[MistakeRound, RunResult]]
 ) -> tuple[list[str], list[str]]:
@@ -339,6 +355,7 @@ def check(
                 problems[kata.slug] += coverage_problems(kata, coverage)
             if "stub" in runs:
                 problems[kata.slug] += stub_problems(kata, runs["stub"])
+            problems[kata.slug] += id_problems(kata, runs)
             mistake_findings, mistake_notes = mistake_problems(
                 kata, [(r, run) for r, run in mistake_runs if run is not None or r.failed_to_apply]
             )

@@ -65,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     watch = commands.add_parser("watch", help="rerun a kata on every save, then go on to the next")
     watch.add_argument("slug", nargs="?", default=None, help="default: the first kata not done")
     watch.add_argument("--poll", action="store_true", help="look at the files every 0.2 s")
+    watch.add_argument(
+        "--stretch", action="store_true", help="stay on the named kata until its stretch tasks pass"
+    )
     mutate = commands.add_parser(
         "mutate", help="maintainers: mutation testing of katas' tests against their references"
     )
@@ -148,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "watch":
             from grader import watch
 
-            return watch.main(root, args.slug, args.target, args.poll)
+            return watch.main(root, args.slug, args.target, args.poll, args.stretch)
         from grader import progress
 
         return progress.main(root, [], args.target, args.json, args.junit)

@@ -31,16 +31,53 @@ class KataResult:
         return sum(t.status != "skip" for t in self.tests)
 
     @property
+    def core_tests(self) -> tuple[TestResult, ...]:
+        """The tests of the core tasks: what "done" needs."""
+        return tuple(t for t in self.tests if not is_stretch(t))
+
+    @property
+    def stretch_tests(self) -> tuple[TestResult, ...]:
+        """The tests of the stretch tasks (marked `stretch`): beyond done."""
+        return tuple(t for t in self.tests if is_stretch(t))
+
+    @property
+    def core_passed(self) -> int:
+        """Core tests that passed."""
+        return sum(t.status == "pass" for t in self.core_tests)
+
+    @property
+    def core_total(self) -> int:
+        """Core tests that count (not skipped for want of a server)."""
+        return sum(t.status != "skip" for t in self.core_tests)
+
+    @property
+    def stretch_passed(self) -> int:
+        """Stretch tests that passed."""
+        return sum(t.status == "pass" for t in self.stretch_tests)
+
+    @property
+    def stretch_total(self) -> int:
+        """Stretch tests that count."""
+        return sum(t.status != "skip" for t in self.stretch_tests)
+
+    @property
     def status(self) -> str:
-        """pass (every counted test passed), fail, or error (the tests could not even run)."""
+        """pass (every counted core test passed), fail, or error (the tests could not run)."""
         if self.collect_errors or not self.tests:
             return "error"
-        return "pass" if self.passed == self.total else "fail"
+        if self.core_total == 0:  # everything skipped: nothing was shown to work
+            return "fail"
+        return "pass" if self.core_passed == self.core_total else "fail"
 
     @property
     def done(self) -> bool:
-        """The kata is green, on the suite's own tests."""
+        """The kata's core is green, on the suite's own tests."""
         return self.status == "pass" and not self.edited
+
+    @property
+    def complete(self) -> bool:
+        """Done, and every stretch task green too."""
+        return self.done and self.stretch_passed == self.stretch_total
 
     @property
     def timed_out(self) -> bool:
@@ -49,8 +86,9 @@ class KataResult:
 
     @property
     def first_failure(self) -> TestResult | None:
-        """The first test, in file order, that did not pass."""
-        return next((t for t in self.tests if t.status in ("fail", "error")), None)
+        """The first test that did not pass: core tests first, then stretch, in file order."""
+        failing = [t for t in self.tests if t.status in ("fail", "error")]
+        return next((t for t in failing if not is_stretch(t)), failing[0] if failing else None)
 
     @property
     def message(self) -> str:
@@ -65,6 +103,11 @@ class KataResult:
             return "no test ran"
         failure = self.first_failure
         return f"{failure.name}: {failure.message}" if failure else ""
+
+
+def is_stretch(test: TestResult) -> bool:
+    """A test of a stretch task: its marker (the pristine tests carry it) says so."""
+    return "stretch" in test.markers
 
 
 def kata_results(katas: list[Kata], run: RunResult) -> list[KataResult]:

@@ -5,7 +5,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.catalog import Kata, discover, read_title, select
+from grader.catalog import Kata, discover, next_on_path, read_title, select
 from grader.display import ProgressBar, bar, paint
 from grader.grading import KataResult, grade_for
 from grader.results import junit_xml, results_json
@@ -26,13 +26,13 @@ class SectionProgress:
 
     @property
     def tests_passed(self) -> int:
-        """Passing tests."""
-        return sum(r.passed for r in self.results)
+        """Passing core tests."""
+        return sum(r.core_passed for r in self.results)
 
     @property
     def tests_total(self) -> int:
-        """Tests that count."""
-        return sum(r.total for r in self.results)
+        """Core tests that count."""
+        return sum(r.core_total for r in self.results)
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,11 @@ class Progress:
 
     @property
     def next_kata(self) -> KataResult | None:
-        """The first kata, in curriculum order, that is not done."""
-        return next((r for r in self.results if not r.done), None)
+        """The next kata on the path: prerequisites done, the easiest first (catalog)."""
+        results = self.results
+        done = {r.kata.slug for r in results if r.done}
+        kata = next_on_path([r.kata for r in results], done)
+        return next((r for r in results if r.kata is kata), None)
 
 
 def section_title(root: Path, section: str) -> str:
@@ -88,31 +91,52 @@ def mark(result: KataResult) -> str:
     return paint("✘", "red") if result.passed else paint("·", "dim")
 
 
+def level(kata: Kata) -> str:
+    """Difficulty as five dots and the core's minutes: `●●○○○  45 min`."""
+    if not kata.difficulty:
+        return " " * 15
+    return f"{'●' * kata.difficulty}{'○' * (5 - kata.difficulty)} {kata.minutes:>4} min"
+
+
+def stretch_note(result: KataResult) -> str:
+    """`  +3/10 stretch` when the kata has stretch tasks."""
+    if not result.stretch_tests:
+        return ""
+    text = f"  +{result.stretch_passed}/{result.stretch_total} stretch"
+    return paint(text, "green" if result.complete else "dim")
+
+
 def render(progress: Progress) -> str:
     """The progress report as text."""
     lines = [f"fastapi-katas: your progress (solutions from {progress.target})", ""]
     for section in progress.sections:
         lines.append(
             f"{section.title}: {section.katas_done}/{len(section.results)} katas, "
-            f"{section.tests_passed}/{section.tests_total} tests"
+            f"{section.tests_passed}/{section.tests_total} core tests"
         )
         for result in section.results:
-            score = f"{result.passed}/{result.total}" if result.tests else "error"
+            score = f"{result.core_passed}/{result.core_total}" if result.tests else "error"
             note = "  tests edited: not counted" if result.edited else ""
-            lines.append(f"  {mark(result)} {result.kata.id:<34} {score:>7}{note}")
+            lines.append(
+                f"  {mark(result)} {result.kata.id:<34} {level(result.kata)} {score:>7}"
+                f"{stretch_note(result)}{note}"
+            )
         lines.append("")
     results = progress.results
     done = sum(r.done for r in results)
-    passed, total = sum(r.passed for r in results), sum(r.total for r in results)
+    passed, total = sum(r.core_passed for r in results), sum(r.core_total for r in results)
+    extra = sum(r.stretch_passed for r in results), sum(r.stretch_total for r in results)
     lines.append(
         f"Overall {bar(done, len(results))} {done}/{len(results)} katas done, "
-        f"{passed}/{total} tests passing"
+        f"{passed}/{total} core tests passing"
+        + (f", {extra[0]}/{extra[1]} stretch" if extra[1] else "")
     )
     nxt = progress.next_kata
     if nxt is None:
         lines.append(paint("Every kata is green. Well done!", "green"))
     else:
-        lines.append(f"Next: {nxt.kata.id}: {nxt.kata.title}")
+        minutes = f" (about {nxt.kata.minutes} min)" if nxt.kata.minutes else ""
+        lines.append(f"Next: {nxt.kata.id}: {nxt.kata.title}{minutes}")
         lines.append(f"      read katas/{nxt.kata.rel}/README.md, then: grader run {nxt.kata.slug}")
         if nxt.message:
             lines.append(f"      {paint(first_line(nxt.message), 'yellow')}")

@@ -3,7 +3,7 @@
 from typing import Any
 from xml.etree import ElementTree
 
-from grader.grading import KataResult
+from grader.grading import KataResult, is_stretch
 from grader.runner import TestResult
 
 STATUS = {"pass": "pass", "fail": "fail", "error": "error", "skip": "skip"}
@@ -18,6 +18,7 @@ def test_json(test: TestResult) -> dict[str, Any]:
         "output": test.output or None,
         "test_code": test.test_code,
         "task_id": test.task,
+        "stretch": is_stretch(test),
         "location": test.location or None,
         "duration": round(test.duration, 4),
         "timed_out": test.timed_out,
@@ -33,9 +34,16 @@ def kata_json(result: KataResult) -> dict[str, Any]:
         "path": f"katas/{result.kata.rel}",
         "status": result.status,
         "done": result.done,
+        "complete": result.complete,
+        "difficulty": result.kata.difficulty,
+        "minutes": result.kata.minutes,
         "message": result.message if result.status == "error" or result.edited else None,
         "score": result.passed,
         "max_score": result.total,
+        "core_score": result.core_passed,
+        "core_max_score": result.core_total,
+        "stretch_score": result.stretch_passed,
+        "stretch_max_score": result.stretch_total,
         "timed_out": result.timed_out,
         "tests_edited": list(result.edited),
         "tests": [test_json(t) for t in result.tests],
@@ -52,7 +60,12 @@ def results_json(results: list[KataResult]) -> dict[str, Any]:
         "message": None,
         "score": sum(r.passed for r in results),
         "max_score": sum(r.total for r in results),
+        "core_score": sum(r.core_passed for r in results),
+        "core_max_score": sum(r.core_total for r in results),
+        "stretch_score": sum(r.stretch_passed for r in results),
+        "stretch_max_score": sum(r.stretch_total for r in results),
         "katas_done": sum(r.done for r in results),
+        "katas_complete": sum(r.complete for r in results),
         "katas_total": len(results),
         "timed_out": any(r.timed_out for r in results),
         "katas": [kata_json(r) for r in results],
@@ -79,10 +92,11 @@ def junit_xml(results: list[KataResult]) -> str:
             )
             ElementTree.SubElement(case, "error", message=error.message).text = error.details
         for test in result.tests:
+            stretch = "stretch." if is_stretch(test) else ""
             case = ElementTree.SubElement(
                 suite,
                 "testcase",
-                classname=f"{result.kata.slug}.task{test.task}",
+                classname=f"{result.kata.slug}.{stretch}task{test.task}",
                 name=test.name,
                 time=f"{test.duration:.3f}",
             )

@@ -36,6 +36,12 @@ class TaskStatus:
     title: str
     passed: int
     total: int
+    stretch: bool = False  # beyond the core: not needed for the kata to be done
+
+    @property
+    def label(self) -> str:
+        """`5. Title (stretch)`."""
+        return f"{self.number}. {self.title}" + (" (stretch)" if self.stretch else "")
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ def task_statuses(kata: Kata, result: KataResult) -> tuple[TaskStatus, ...]:
     for number, title in kata.tasks.items():
         tests = [t for t in result.tests if t.task == number and t.status != "skip"]
         passed = sum(t.status == "pass" for t in tests)
-        statuses.append(TaskStatus(number, title, passed, len(tests)))
+        statuses.append(TaskStatus(number, title, passed, len(tests), number in kata.stretch))
     return tuple(statuses)
 
 

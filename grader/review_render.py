@@ -37,8 +37,11 @@ def kata_markdown(review: KataReview) -> list[str]:
         ]
         lines += ["(the review used the suite's own tests)", ""]
     result = review.result
-    lines += [f"{result.passed}/{result.total} tests pass.", "", "| task | tests |", "|---|---|"]
-    lines += [f"| {t.number}. {t.title} | {t.passed}/{t.total} |" for t in review.tasks]
+    score = f"{result.core_passed}/{result.core_total} core tests pass"
+    if result.stretch_tests:
+        score += f", {result.stretch_passed}/{result.stretch_total} stretch"
+    lines += [f"{score}.", "", "| task | tests |", "|---|---|"]
+    lines += [f"| {t.label} | {t.passed}/{t.total} |" for t in review.tasks]
     lines.append("")
     if result.collect_errors:
         lines += [f"The tests cannot be collected: {result.collect_errors[0].message}", ""]
@@ -112,7 +115,7 @@ def kata_html(review: KataReview) -> str:
             f'<p class="error">The learner\'s copy of the tests was edited: {escape(edited)}</p>'
         )
     rows = "".join(
-        f"<tr><td>{t.number}. {escape(t.title)}</td>"
+        f"<tr><td>{escape(t.label)}</td>"
         f'<td class="{"pass" if t.passed == t.total else "fail"}">{t.passed}/{t.total}</td></tr>'
         for t in review.tasks
     )

@@ -90,6 +90,15 @@ def readme_problems(kata: Kata) -> list[str]:
     for heading in ("## You will practise", "## Questions", "## Check your work"):
         if heading not in text:
             problems.append(f"README lacks '{heading}'")
+    headings = [line.strip() for line in text.splitlines() if line.startswith("## ")]
+    if "## Tasks" in headings:
+        # Tasks first, tight: the longer reading comes after them (CONTRIBUTING.md).
+        late = [h for h in ("## Questions", "## Background") if h in headings]
+        problems += [
+            f"README puts '{h}' before '## Tasks' (tasks come first)"
+            for h in late
+            if headings.index(h) < headings.index("## Tasks")
+        ]
     return problems
 
 

@@ -10,7 +10,10 @@ from grader.grading import KataResult, grade_for
 def render(result: KataResult) -> str:
     """One kata's result: score, and the first failing test with its task and where it failed."""
     kata = result.kata
-    lines = [f"{kata.id}: {kata.title}", f"{result.passed}/{result.total} tests passing"]
+    score = f"{result.core_passed}/{result.core_total} core tests passing"
+    if result.stretch_tests:
+        score += f", {result.stretch_passed}/{result.stretch_total} stretch"
+    lines = [f"{kata.id}: {kata.title}", score]
     if result.collect_errors:
         error = result.collect_errors[0]
         lines += [
@@ -18,12 +21,18 @@ def render(result: KataResult) -> str:
             paint("The tests cannot be collected:", "red"),
             error.details or error.message,
         ]
-    elif result.done:
+    elif result.complete:
         lines += [
             "",
             paint("Green: every test passes. On to the next kata (run `grader`).", "green"),
         ]
-    elif failure := result.first_failure:
+    elif result.done:
+        lines += [
+            "",
+            paint("Done: the core is green. On to the next kata (run `grader`),", "green"),
+            "or take on the stretch tasks of the README first:",
+        ]
+    if not result.collect_errors and not result.complete and (failure := result.first_failure):
         task = (
             f"task {failure.task}: {kata.tasks.get(failure.task, '?')}"
             if failure.task

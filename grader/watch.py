@@ -22,7 +22,7 @@ from typing import TextIO
 
 import watchfiles
 
-from grader.catalog import Kata, discover, select
+from grader.catalog import Kata, discover, next_on_path, select
 from grader.display import ProgressBar, paint
 from grader.grading import KataResult, grade_for
 from grader.run import render
@@ -188,12 +188,25 @@ def report(result: KataResult, seconds: float) -> str:
     kata = result.kata
     took = paint(f"(ran in {seconds:.1f} s)", "dim")
     if result.done:
+        stretch = ""
+        if not result.complete:
+            left = result.stretch_total - result.stretch_passed
+            stretch = f" {left} stretch tests to go: `grader watch {kata.slug} --stretch`."
         return "\n".join(
             [
                 f"{kata.id}: {kata.title}",
-                f"{result.passed}/{result.total} tests passing",
+                f"{result.core_passed}/{result.core_total} core tests passing"
+                + (
+                    f", {result.stretch_passed}/{result.stretch_total} stretch"
+                    if result.stretch_tests
+                    else ""
+                ),
                 "",
-                f"{paint('Green: every test passes.', 'green')} {took}",
+                paint(
+                    "Green: every test passes." if result.complete else "Green: the core passes.",
+                    "green",
+                )
+                + f"{stretch} {took}",
             ]
         )
     text = render(result)
@@ -231,8 +244,9 @@ def clear_screen(out: TextIO) -> None:
         out.write("\033[2J\033[H")
 
 
-def follow(watch: Watch, kata: Kata) -> bool:
-    """Runs the kata, and again on every save: True once it is green, False on stop."""
+def follow(watch: Watch, kata: Kata, stretch: bool = False) -> bool:
+    """Runs the kata, and again on every save: True once it is done (with `stretch`: once every
+    stretch test passes too), False on stop."""
     paths = watch.files(kata)
     shown = shown_path(paths[0]) + "".join(f" (or {p.name}/)" for p in paths[1:])
     heading = f"Running {kata.id}..."
@@ -241,7 +255,7 @@ def follow(watch: Watch, kata: Kata) -> bool:
         say(watch.out, heading)
         run = run_kata(watch, kata, paths)
         say(watch.out, report(run.result, run.seconds))
-        if run.result.done:
+        if run.result.complete or (run.result.done and not stretch):
             return True
         say(watch.out, "")
         say(watch.out, paint(f"Watching {shown}: save to run again, Ctrl-C to quit.", "dim"))
@@ -251,13 +265,16 @@ def follow(watch: Watch, kata: Kata) -> bool:
 
 
 def next_kata(katas: Sequence[Kata], current: Kata, done: set[str]) -> Kata | None:
-    """The first kata after `current` in curriculum order, wrapping around, that is not done."""
-    at = katas.index(current)
-    return next((k for k in [*katas[at + 1 :], *katas[:at]] if k.slug not in done), None)
+    """The next kata on the learning path (prerequisites first, then the easiest), not done."""
+    return next_on_path(list(katas), done | {current.slug})
 
 
 def watch_katas(
-    watch: Watch, katas: Sequence[Kata], start: Kata, done: set[str] | None = None
+    watch: Watch,
+    katas: Sequence[Kata],
+    start: Kata,
+    done: set[str] | None = None,
+    stretch: bool = False,
 ) -> int:
     """Follows `start`, then each kata not done in turn: 0 when every kata is done, 130 on stop.
 
@@ -266,7 +283,7 @@ def watch_katas(
     done = set(done or ())
     kata: Kata | None = start
     while kata is not None:
-        if not follow(watch, kata):
+        if not follow(watch, kata, stretch and kata is start):
             return INTERRUPTED
         done.add(kata.slug)
         kata = next_kata(katas, kata, done)
@@ -286,7 +303,9 @@ def graded(root: Path, katas: list[Kata], target: str, label: str) -> list[KataR
         progress_bar.close()
 
 
-def start(root: Path, slug: str | None, target: str, poll: bool, out: TextIO) -> int:
+def start(
+    root: Path, slug: str | None, target: str, poll: bool, out: TextIO, stretch: bool = False
+) -> int:
     """Finds the current kata (grading every kata unless one is named) and watches from it."""
     katas = discover(root)
     tree = resolve_target(target, root)
@@ -297,10 +316,10 @@ def start(root: Path, slug: str | None, target: str, poll: bool, out: TextIO) ->
         out=out,
     )
     if slug is not None:
-        return watch_katas(watch, katas, select(katas, [slug])[0])
+        return watch_katas(watch, katas, select(katas, [slug])[0], stretch=stretch)
     say(out, "Grading every kata to find where you are...")
     results = graded(root, katas, target, "grading")
-    current = next((r.kata for r in results if not r.done), None)
+    current = next_on_path(katas, {r.kata.slug for r in results if r.done})
     if current is None:
         say(out, paint("Every kata is green. Well done!", "green"))
         return 0
@@ -309,13 +328,13 @@ def start(root: Path, slug: str | None, target: str, poll: bool, out: TextIO) ->
     return watch_katas(watch, katas, current, {r.kata.slug for r in results if r.done})
 
 
-def main(root: Path, slug: str | None, target: str, poll: bool) -> int:
+def main(root: Path, slug: str | None, target: str, poll: bool, stretch: bool = False) -> int:
     """Watches until every kata is green (0); Ctrl-C quits with a goodbye (130)."""
     # A process started from a non-interactive shell's background job inherits SIGINT ignored,
     # and Python then never raises KeyboardInterrupt: watch mode must always stop on Ctrl-C.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        status = start(root, slug, target, poll, sys.stdout)
+        status = start(root, slug, target, poll, sys.stdout, stretch)
     except KeyboardInterrupt:
         status = INTERRUPTED
     if status == INTERRUPTED:

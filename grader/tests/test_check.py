@@ -135,6 +135,38 @@ BROKEN_KATAS: dict[str, tuple[KataFiles, str]] = {
         KataFiles("marker_without_task", tests=with_test("task_seven", "assert add(0, 0) == 0", 7)),
         "test_task_seven is marked task 7, which the README does not have",
     ),
+    "random_test_ids": (
+        KataFiles(
+            "random_test_ids",
+            tests=TESTS.replace("import pytest\n", "import uuid\n\nimport pytest\n")
+            + "\n\n@pytest.mark.task(1)\n"
+            + '@pytest.mark.parametrize("x", [str(uuid.uuid4())])\n'
+            + "def test_random(x: str) -> None:\n    assert add(len(x), 0) == 36\n",
+        ),
+        "test ids differ between two collections",
+    ),
+    "questions_first": (
+        KataFiles(
+            "questions_first",
+            readme=README.replace("## Tasks", "## Questions\n- Why first?\n\n## Tasks", 1),
+        ),
+        "README puts '## Questions' before '## Tasks'",
+    ),
+    "unrated": (
+        KataFiles("unrated", kata_toml=KATA_TOML.replace("difficulty = 1\n", "")),
+        "kata.toml: difficulty must be 1 to 5",
+    ),
+    "unknown_prerequisite": (
+        KataFiles(
+            "unknown_prerequisite",
+            kata_toml=KATA_TOML.replace("requires = []", 'requires = ["nowhere"]'),
+        ),
+        "kata.toml requires 'nowhere', which is no kata",
+    ),
+    "hints_on_the_learners_path": (
+        KataFiles("hints_on_the_learners_path"),
+        "katas/{rel}/kata.toml puts the hints on the learner's path",
+    ),
 }
 
 for _number, (_kata, _) in enumerate(BROKEN_KATAS.values(), start=2):
@@ -150,6 +182,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> CheckReport:
     # The stale mistake was written against another version of the reference.
     stale = suite.root / "reference" / BROKEN_KATAS["stale_mistake"][0].rel / "mistakes/stale.diff"
     stale.write_text(stale.read_text().replace(" def add(a: int", " def add(x: int"))
+    leaked = BROKEN_KATAS["hints_on_the_learners_path"][0].rel
+    (suite.root / "katas" / leaked / "kata.toml").write_text(KATA_TOML, encoding="utf-8")
     all_katas = discover(suite.root)
     return check(suite.root, all_katas, all_katas)
 
