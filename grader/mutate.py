@@ -524,12 +524,13 @@ def kill(job: _Job) -> None:
 
 
 def verdict(code: int) -> str:
-    """pytest's exit code as an outcome: 0 passed (survived), 1-3 some test failed (killed)."""
-    if code == 0:
-        return "survived"
-    if code in (1, 2, 3) or code < 0:  # failed, interrupted (import errors), internal, signal
-        return "killed"
-    return "error"  # 4 usage error, 5 no tests collected
+    """pytest's exit code as an outcome: 0 survived, anything else killed.
+
+    The same command passed on the unmutated reference, so any other outcome is the mutant's
+    doing: failed tests (1), an import error in a test module (2) or in a conftest that imports
+    the kata (4), a crash (3, or a signal), no test left to collect (5).
+    """
+    return "survived" if code == 0 else "killed"
 
 
 def run_all(
@@ -547,6 +548,30 @@ def run_all(
     pending = list(enumerate(mutants))
     running: list[_Job] = []
     ends = time.monotonic() + budget
+    try:
+        collect(
+            kata, mutants, scratch, jobs, timeout, fork, on_done, outcomes, pending, running, ends
+        )
+    finally:
+        for job in running:  # stopped early (Ctrl-C, a kill): no child outlives the command
+            kill(job)
+    return [outcomes[i] for i in range(len(mutants))]
+
+
+def collect(
+    kata: Kata,
+    mutants: list[Mutant],
+    scratch: Path,
+    jobs: int,
+    timeout: float,
+    fork: bool,
+    on_done: Callable[[Outcome], None],
+    outcomes: dict[int, Outcome],
+    pending: list[tuple[int, Mutant]],
+    running: list["_Job"],
+    ends: float,
+) -> None:
+    """The scheduling loop of run_all: start children, reap them, stop those past their time."""
     while pending or running:
         while pending and len(running) < jobs and time.monotonic() < ends:
             index, mutant = pending.pop(0)
@@ -558,7 +583,7 @@ def run_all(
         if pending and not running:  # over budget
             for index, mutant in pending:
                 outcomes[index] = Outcome(mutant, "not run")
-            pending = []
+            pending.clear()
         for job in list(running):
             now = time.monotonic()
             code = reap(job, block=False)
@@ -575,7 +600,6 @@ def run_all(
                 outcomes[job.index] = outcome
                 on_done(outcome)
         time.sleep(0.02)
-    return [outcomes[i] for i in range(len(mutants))]
 
 
 def baseline(kata: Kata, scratch: Path, fork: bool) -> tuple[int, float, str]:
@@ -712,6 +736,8 @@ def main(
     if not names:
         print("grader mutate: name the katas to mutate (slugs or sections)", file=sys.stderr)
         return 2
+    # A kill ends the command through its `finally` blocks, which end the running children.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     low = 0
     reports = []
     for report in iterate_reports(
