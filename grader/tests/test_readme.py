@@ -41,3 +41,17 @@ def test_grader_manifest_refreshes_the_table(make_suite: Callable[..., Suite]) -
         ("1.1", "[adder](katas/01_basics/01_adder/README.md)", "ready"),
         ("1.2", "`gone`", "planned"),
     ]
+
+
+SECTION_ROW = re.compile(
+    r"^\| (\d+)\.(\d+) \| \[(\w+)\]\([^)]*\) \| (\d) \| (\d+) min \| .+ \|$", re.MULTILINE
+)
+
+
+def test_each_section_table_gives_every_kata_its_difficulty_and_minutes() -> None:
+    katas = discover(SUITE_ROOT)
+    for section in sorted({kata.section for kata in katas}):
+        readme = (SUITE_ROOT / "katas" / section / "README.md").read_text(encoding="utf-8")
+        rows = {slug: (int(d), int(m)) for _, _, slug, d, m in SECTION_ROW.findall(readme)}
+        expected = {k.slug: (k.difficulty, k.minutes) for k in katas if k.section == section}
+        assert rows == expected, f"katas/{section}/README.md: its table disagrees with kata.toml"

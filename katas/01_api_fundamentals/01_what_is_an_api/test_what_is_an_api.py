@@ -395,10 +395,25 @@ async def test_many_echoes_in_flight_each_get_their_own_answer(client: httpx.Asy
     assert [r.json() for r in responses] == [{"msg": msg} for msg in messages]
 
 
+@pytest.mark.task(3)
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+async def test_wrong_method_on_echo_is_405_with_get_in_allow(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    response = await client.request(method, "/echo", params={"msg": "hi"})
+    assert response.status_code == 405, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": "method not allowed"}
+    methods = allowed(response.headers["allow"])
+    assert "GET" in methods, methods
+    assert method not in methods, methods  # POST may be there too, once task 4 is done
+
+
 # --- task 4: POST /echo and the request body ---
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize("msg", TRICKY_MESSAGES)
 async def test_post_echo_answers_the_msg_of_the_json_body(
     client: httpx.AsyncClient, msg: str
@@ -410,6 +425,7 @@ async def test_post_echo_answers_the_msg_of_the_json_body(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 async def test_post_echo_ignores_other_keys(client: httpx.AsyncClient) -> None:
     response = await client.post("/echo", json={"msg": "hi", "lang": "en"})
     assert response.status_code == 200, response.text
@@ -417,6 +433,7 @@ async def test_post_echo_ignores_other_keys(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("chunks", "msg"),
     [
@@ -435,6 +452,7 @@ async def test_post_echo_reads_a_body_that_comes_in_several_messages(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "body",
     [
@@ -465,6 +483,21 @@ async def test_post_echo_with_a_bad_body_is_400_json(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
+async def test_a_body_message_without_more_body_is_the_last() -> None:
+    # ASGI: "more_body" may be left out, and then it is False.
+    sent = Recorder()
+    messages = [
+        {"type": "http.request", "body": b'{"msg": ', "more_body": True},
+        {"type": "http.request", "body": b'"hi"}'},
+    ]
+    async with asyncio.timeout(WAIT):
+        await app(http_scope("POST", "/echo"), receive_from(messages), sent)
+    assert assemble(sent.messages).json() == {"msg": "hi"}
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
 async def test_a_client_gone_mid_body_gets_nothing_sent() -> None:
     sent = Recorder()
     messages = [{"type": "http.request", "body": b'{"msg": "h', "more_body": True}]
@@ -474,6 +507,7 @@ async def test_a_client_gone_mid_body_gets_nothing_sent() -> None:
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 async def test_wrong_method_on_echo_lists_both_methods(
     client: httpx.AsyncClient, method: str
@@ -485,6 +519,7 @@ async def test_wrong_method_on_echo_lists_both_methods(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 async def test_a_slow_body_does_not_hold_up_other_requests() -> None:
     slow = PausedBody(b'{"msg": "sl', b'ow"}')
     slow_sent = Recorder()
@@ -506,6 +541,7 @@ async def test_a_slow_body_does_not_hold_up_other_requests() -> None:
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 async def test_ten_bodies_in_flight_at_once_are_never_mixed_up() -> None:
     bodies = [PausedBody(b'{"msg": "request ', f'{n}"}}'.encode()) for n in range(10)]
     sent = [Recorder() for _ in bodies]
@@ -532,6 +568,7 @@ async def test_ten_bodies_in_flight_at_once_are_never_mixed_up() -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_lifespan_completes_startup_then_shutdown() -> None:
     sent = Recorder()
     messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
@@ -544,6 +581,7 @@ async def test_lifespan_completes_startup_then_shutdown() -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_startup_completes_without_waiting_for_shutdown() -> None:
     sent = Recorder()
     waiting = asyncio.Event()  # set when the app asks for the event after startup
@@ -570,6 +608,7 @@ async def test_startup_completes_without_waiting_for_shutdown() -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_a_server_can_start_serve_and_stop_the_app() -> None:
     async with LifespanManager(app, startup_timeout=WAIT, shutdown_timeout=WAIT) as manager:
         transport = httpx.ASGITransport(app=manager.app)
@@ -579,6 +618,7 @@ async def test_a_server_can_start_serve_and_stop_the_app() -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_an_unsupported_scope_type_is_a_value_error() -> None:
     scope = {"type": "websocket", "path": "/echo", "query_string": b"", "headers": []}
     with pytest.raises(ValueError, match="websocket"):
@@ -596,27 +636,33 @@ def mock_client(response: httpx.Response) -> httpx.AsyncClient:
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_api_error_carries_the_status_and_the_body() -> None:
     error = ApiError(418, "I'm a teapot")
     assert isinstance(error, Exception)
     assert error.status_code == 418
     assert error.body == "I'm a teapot"
     assert "418" in str(error)
+    # A message of its own: without one, str() is just the tuple of the arguments.
+    assert str(error) != str((418, "I'm a teapot")), "give Exception a message"
     assert issubclass(NotJSONError, ApiError)
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 async def test_get_json_returns_the_decoded_answer(client: httpx.AsyncClient) -> None:
     assert await get_json(client, "/health") == {"status": "ok"}
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize("msg", TRICKY_MESSAGES)
 async def test_get_json_encodes_the_params(client: httpx.AsyncClient, msg: str) -> None:
     assert await get_json(client, "/echo", {"msg": msg}) == {"msg": msg}
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 async def test_get_json_raises_api_error_on_the_apps_404(client: httpx.AsyncClient) -> None:
     with pytest.raises(ApiError) as caught:
         await get_json(client, "/nowhere")
@@ -627,6 +673,7 @@ async def test_get_json_raises_api_error_on_the_apps_404(client: httpx.AsyncClie
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 async def test_get_json_raises_api_error_on_the_apps_400(client: httpx.AsyncClient) -> None:
     with pytest.raises(ApiError) as caught:
         await get_json(client, "/echo", {"msg": ""})
@@ -635,6 +682,7 @@ async def test_get_json_raises_api_error_on_the_apps_400(client: httpx.AsyncClie
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "response",
     [
@@ -660,6 +708,7 @@ async def test_get_json_raises_api_error_for_any_non_2xx(response: httpx.Respons
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "response",
     [
@@ -687,6 +736,7 @@ async def test_get_json_raises_not_json_error_for_a_2xx_that_is_not_json(
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("status", "content_type"),
     [
@@ -702,6 +752,7 @@ async def test_get_json_accepts_any_2xx_json(status: int, content_type: str) -> 
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 async def test_get_json_calls_in_flight_at_once(client: httpx.AsyncClient) -> None:
     async with asyncio.timeout(WAIT):
         answers = await asyncio.gather(
@@ -712,6 +763,7 @@ async def test_get_json_calls_in_flight_at_once(client: httpx.AsyncClient) -> No
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 async def test_a_real_server_serves_the_app_to_the_client_over_tcp() -> None:
     # uvicorn on a free loopback port: real sockets, real HTTP/1.1 parsing. Nothing of the app
     # changes; that is what the ASGI contract is for. (lifespan="auto": task 5 tests the lifespan.)

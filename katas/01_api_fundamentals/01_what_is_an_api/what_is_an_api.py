@@ -47,6 +47,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI application: one call per HTTP request, one call for the server's lifespan."""
     # TODO(task 2): route on scope["path"] and scope["method"]: GET /health, 404, 405 + Allow.
     # TODO(task 3): GET /echo answers the `msg` of the query string, or 400.
+    # Stretch tasks:
     # TODO(task 4): POST /echo reads the JSON body from `receive` (maybe in several messages).
     # TODO(task 5): answer the "lifespan" scope; any other scope type but "http" is a ValueError.
     raise NotImplementedError("app is not written yet")

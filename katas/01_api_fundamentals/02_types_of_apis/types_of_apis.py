@@ -67,9 +67,10 @@ def create_app() -> FastAPI:
     """Builds the app: one `convert`, four adapters."""
     app = FastAPI(title="Temperature conversion, four ways")
     # TODO(task 2): REST, GET /conversions -> Temperature; 400 when convert refuses the value.
-    # TODO(task 3): JSON-RPC 2.0, POST /jsonrpc: one request, notifications, the error codes.
-    # TODO(task 4): JSON-RPC 2.0 batches on the same endpoint.
-    # TODO(task 5): SOAP 1.1, POST /soap: envelopes, SOAPAction, faults, no DTD.
-    # TODO(task 6): WebSocket /ws: one reply per frame, correlated by id, errors keep it open.
+    # TODO(task 3): JSON-RPC 2.0, POST /jsonrpc: one request, its result or an error code.
+    # TODO(task 4): WebSocket /ws: one reply per frame, correlated by id, errors keep it open.
+    # Stretch tasks:
+    # TODO(task 5): JSON-RPC 2.0 notifications, and batches on the same endpoint.
+    # TODO(task 6): SOAP 1.1, POST /soap: envelopes, SOAPAction, faults, no DTD.
     # TODO(task 7): nothing new: every adapter calls `convert` and writes round-tripping numbers.
     return app

@@ -58,12 +58,14 @@ def create_app() -> FastAPI:
     """Builds a new application with its own, empty store of books."""
     # TODO(task 1): a FastAPI app with a store of its own; POST /books (201 + Location),
     #   GET /books/{book_id} (404 for an unknown id), GET /books in creation order.
-    # TODO(task 2): 409 for a taken ISBN; 405 whose Allow lists every method of the resource.
+    # TODO(task 2): 409 for a taken ISBN.
     # TODO(task 3): PUT /books/{book_id} replaces the whole book, never creates one.
     # TODO(task 4): DELETE /books/{book_id} answers 204 with no body.
+    # Stretch tasks:
     # TODO(task 6): PATCH /books/{book_id} with application/merge-patch+json, 415 otherwise.
     # TODO(task 7): an ETag on every answer that carries a book; If-None-Match -> 304.
     # TODO(task 8): If-Match / If-None-Match on PUT, PATCH and DELETE -> 412 when they fail.
     # TODO(task 9): limit and offset on GET /books, and a Link header to the other pages.
-    # TODO(task 10): nothing new: every task together, under a random sequence of calls.
+    # TODO(task 10): a 405 whose Allow lists every method of the resource.
+    # TODO(task 11): nothing new: every task together, under a random sequence of calls.
     raise NotImplementedError("create_app is not written yet")

@@ -138,6 +138,13 @@ def test_read_book_answers_the_book(client: TestClient, book_id: int) -> None:
 
 
 @pytest.mark.task(3)
+def test_read_book_answers_the_json_the_readme_shows(client: TestClient) -> None:
+    response = client.get("/books/1")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"id": 1, "title": "Dune", "author": "Frank Herbert", "year": 1965}
+
+
+@pytest.mark.task(3)
 @pytest.mark.parametrize("book_id", [0, 6, -1, 10**12])
 def test_unknown_book_is_404_with_a_detail(client: TestClient, book_id: int) -> None:
     response = client.get(f"/books/{book_id}")

@@ -540,6 +540,7 @@ def test_openapi_documents_the_filters(openapi: dict[str, Any]) -> None:
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 def test_default_page_is_the_first_ten_books_by_id(client: TestClient) -> None:
     response = client.get("/books")
     assert response.status_code == 200, response.text
@@ -547,6 +548,7 @@ def test_default_page_is_the_first_ten_books_by_id(client: TestClient) -> None:
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
@@ -568,6 +570,7 @@ def test_limit_and_offset_page_the_list(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("params", "loc"),
     [
@@ -589,6 +592,7 @@ def test_limit_and_offset_out_of_bounds_are_422(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @pytest.mark.parametrize("sort", [pytest.param(s, id=s) for s in SORTS])
 def test_sort_by_a_field_ascending_or_descending(client: TestClient, sort: str) -> None:
     response = client.get("/books", params={"sort": sort, "limit": 50})
@@ -597,6 +601,7 @@ def test_sort_by_a_field_ascending_or_descending(client: TestClient, sort: str) 
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "raw",
     [
@@ -620,6 +625,7 @@ def test_sort_must_match_the_whole_pattern(client: TestClient, raw: str) -> None
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
@@ -641,6 +647,7 @@ def test_filter_then_sort_then_page(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 def test_every_bad_parameter_is_reported_at_once(client: TestClient) -> None:
     params = {"limit": "0", "offset": "-1", "sort": "price", "in_stock": "maybe"}
     response = client.get("/books", params=params)
@@ -654,6 +661,7 @@ def test_every_bad_parameter_is_reported_at_once(client: TestClient) -> None:
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 def test_a_scalar_given_twice_takes_the_last_value(client: TestClient) -> None:
     response = client.get("/books", params=[("limit", "5"), ("limit", "2")])
     assert response.status_code == 200, response.text
@@ -661,6 +669,7 @@ def test_a_scalar_given_twice_takes_the_last_value(client: TestClient) -> None:
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @settings(max_examples=30, deadline=None)
 @given(
     limit=st.integers(min_value=-3, max_value=55), offset=st.integers(min_value=-3, max_value=15)
@@ -683,6 +692,7 @@ def test_any_limit_and_offset_page_or_are_refused(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @settings(max_examples=30, deadline=None)
 @given(
     tags=st.lists(st.sampled_from([*TAGS, "unknown"]), max_size=3),
@@ -733,6 +743,7 @@ def test_books_agree_with_a_model_of_the_catalogue(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 def test_openapi_documents_defaults_bounds_and_pattern(openapi: dict[str, Any]) -> None:
     limit = schema_of(openapi, parameter(openapi, "/books", "limit"))
     assert (limit["default"], limit["minimum"], limit["maximum"]) == (10, 1, 50)

@@ -56,11 +56,31 @@ INVALID = [
     pytest.param(("customer", "name"), "x" * 101, id="name-too-long"),
     pytest.param(("customer", "email"), DELETE, id="missing-email"),
     pytest.param(("customer", "email"), "ada.example.com", id="email-without-at"),
+    pytest.param(("customer", "email"), "@", id="email-only-an-at"),
+    pytest.param(("customer", "email"), "@example.com", id="email-nothing-before-the-at"),
+    pytest.param(("customer", "email"), "ada@", id="email-nothing-after-the-at"),
+    pytest.param(("customer", "email"), "ada@example", id="email-domain-without-a-dot"),
+    pytest.param(("customer", "email"), "ada@.com", id="email-dot-first-in-the-domain"),
+    pytest.param(("customer", "email"), "ada@example.", id="email-dot-last-in-the-domain"),
+    pytest.param(("customer", "email"), "ada@@example.com", id="email-two-ats"),
+    pytest.param(("customer", "email"), "ada@ex@ample.com", id="email-at-in-the-domain"),
+    pytest.param(("customer", "email"), "ada love@example.com", id="email-with-a-space"),
+    pytest.param(("customer", "email"), "ada@example.com\n", id="email-trailing-newline"),
     pytest.param(("items",), [], id="no-items"),
     pytest.param(("items",), ELEVEN_LINES, id="11-items"),
     pytest.param(("items",), [ORDER["items"][0]] * 2, id="duplicate-sku"),
+    pytest.param(("items",), [*ORDER["items"], ORDER["items"][0]], id="duplicate-sku-1-and-3"),
+    pytest.param(
+        ("items",),
+        [*ELEVEN_LINES[:4], {"sku": "PEN-002", "quantity": 5}],
+        id="duplicate-sku-far-apart",
+    ),
     pytest.param(("items", 1, "sku"), "ink-042", id="lowercase-sku"),
     pytest.param(("items", 1, "sku"), "INK-42", id="sku-too-short"),
+    pytest.param(("items", 1, "sku"), "XINK-042", id="sku-with-a-prefix"),
+    pytest.param(("items", 1, "sku"), "INK-0421", id="sku-with-a-suffix"),
+    pytest.param(("items", 1, "sku"), "INK-042\n", id="sku-trailing-newline"),
+    pytest.param(("items", 1, "sku"), "INK042", id="sku-without-a-dash"),
     pytest.param(("items", 1, "sku"), "INK-\u0664\u0660\u0662", id="sku-with-arabic-digits"),
     pytest.param(("items", 0, "quantity"), 0, id="quantity-0"),
     pytest.param(("items", 1, "quantity"), 100, id="quantity-100"),
@@ -99,6 +119,27 @@ bad_quantities = (
 @pytest.mark.task(1)
 def test_a_valid_order_validates_and_its_note_defaults_to_none() -> None:
     assert OrderIn.model_validate(ORDER).model_dump() == {**ORDER, "note": None}
+
+
+@pytest.mark.task(1)
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        pytest.param(("customer", "name"), "A", id="name-of-1"),
+        pytest.param(("customer", "name"), "x" * 100, id="name-of-100"),
+        pytest.param(("customer", "email"), "a@b.c", id="shortest-email"),
+        pytest.param(("items",), ELEVEN_LINES[:10], id="10-items"),
+        pytest.param(("items", 0, "quantity"), 1, id="quantity-1"),
+        pytest.param(("items", 1, "quantity"), 99, id="quantity-99"),
+        pytest.param(("items", 1, "sku"), "ZZZ-999", id="sku-last-letters-and-digits"),
+        pytest.param(("note",), "x", id="note-of-1"),
+        pytest.param(("note",), "x" * 200, id="note-of-200"),
+        pytest.param(("note",), None, id="note-null"),
+    ],
+)
+def test_a_value_on_the_edge_of_a_rule_is_accepted(path: Loc, value: object) -> None:
+    data = changed(path, value)
+    assert OrderIn.model_validate(data).model_dump() == {"note": None, **data}
 
 
 @pytest.mark.task(1)
@@ -276,6 +317,7 @@ async def test_put_reports_path_query_and_body_errors_together(client: httpx.Asy
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 async def test_set_note_reads_it_from_an_embedded_body(client: httpx.AsyncClient) -> None:
     await create(client)
     response = await client.put("/orders/1/note", json={"note": "Leave at the door"})
@@ -285,6 +327,19 @@ async def test_set_note_reads_it_from_an_embedded_body(client: httpx.AsyncClient
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
+@pytest.mark.parametrize(
+    "note", [pytest.param("x", id="1-char"), pytest.param("x" * 200, id="200")]
+)
+async def test_a_note_of_1_to_200_characters_is_set(client: httpx.AsyncClient, note: str) -> None:
+    await create(client)
+    response = await client.put("/orders/1/note", json={"note": note})
+    assert response.status_code == 200, response.text
+    assert response.json()["note"] == note
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "body",
     [
@@ -304,6 +359,7 @@ async def test_a_bad_note_is_422_at_body_note_and_the_order_is_unchanged(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 async def test_set_note_on_an_unknown_order_is_404(client: httpx.AsyncClient) -> None:
     response = await client.put("/orders/1/note", json={"note": "Leave at the door"})
     assert response.status_code == 404, response.text

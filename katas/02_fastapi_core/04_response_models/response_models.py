@@ -60,7 +60,7 @@ class UserInDB(UserOut):
 class Message(BaseModel):
     """The body of every error this API raises itself: `{"detail": "..."}`."""
 
-    # TODO(task 6): add detail, a str.
+    # TODO(task 5): add detail, a str.
 
 
 class UserStore:
@@ -87,7 +87,7 @@ def create_app(store: UserStore | None = None) -> FastAPI:
     # TODO(task 2): GET /users and GET /users/{user_id} (404 when missing), answering UserOut.
     # TODO(task 3): leave out of every answer the profile fields a client never sent.
     # TODO(task 4): DELETE /users/{user_id}: 204 and no body, or 404.
-    # TODO(task 5): GET /users/me with HTTP Basic: the signed-in user, or 401 with a challenge.
-    # TODO(task 6): document the 401, 404 and 409 answers with the Message model.
+    # TODO(task 5): document the 404 and 409 answers with the Message model.
+    # TODO(task 6): GET /users/me with HTTP Basic: the signed-in user, or 401 with a challenge.
     # TODO(task 7): answer validation errors with FastAPI's error list, minus every "input".
     raise NotImplementedError("create_app is not written yet")

@@ -1,7 +1,9 @@
 """Tests for kata 2.4: response models that filter output, status codes, documented errors."""
 
 import asyncio
+import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from response_models import UserStore, create_app, verify_password
+from response_models import UserInDB, UserStore, create_app, verify_password
 
 PASSWORD = "correct horse battery"
 ADA = {
@@ -24,6 +26,7 @@ ADA = {
 BOB = {**ADA, "username": "bob", "email": "bob@example.com", "full_name": "Bob", "bio": "Hi."}
 PUBLIC_FIELDS = {"id", "username", "email", "full_name", "bio"}
 CHALLENGE = 'Basic realm="users"'
+LOOKUP_WAIT = 5.0  # seconds a RendezvousStore lookup in a thread waits for an overlapping one
 # Hypothesis examples share one app (built once per test): sign up under fresh usernames.
 ONE_APP = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -65,6 +68,39 @@ def response_schema(document: dict[str, Any], path: str, method: str, code: str)
     responses = document["paths"][path][method]["responses"]
     assert code in responses, f"{method.upper()} {path} documents only {sorted(responses)}"
     return resolve(document, responses[code]["content"]["application/json"]["schema"])
+
+
+class RendezvousStore(UserStore):
+    """A store whose first two `by_username` lookups made off the event loop's thread wait for
+    each other (up to LOOKUP_WAIT seconds).
+
+    When two sign-ups check a name in worker threads (a plain `def` endpoint runs in one), both
+    lookups meet here and both answer "free" before either user is stored: the race happens on
+    every run, not once in a while. A lookup on the event loop's thread never waits: nothing else
+    can run until it returns (and waiting would stall the loop).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop_thread = threading.current_thread()  # built inside the test's event loop
+        self.barrier = threading.Barrier(2, timeout=LOOKUP_WAIT)
+        self.lock = threading.Lock()
+        self.lookups = 0
+        self.thread_lookups = 0
+
+    def by_username(self, username: str) -> UserInDB | None:
+        with self.lock:
+            self.lookups += 1
+            in_a_worker = threading.current_thread() is not self.loop_thread
+            self.thread_lookups += in_a_worker
+            waits = in_a_worker and self.thread_lookups <= 2
+        found = super().by_username(username)
+        if waits:
+            # Answer only once the other lookup has looked too (a broken barrier: no second
+            # lookup overlapped this one).
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.barrier.wait()
+        return found
 
 
 # Task 1 ---------------------------------------------------------------------------------------
@@ -121,6 +157,8 @@ def test_a_client_cannot_choose_its_id_or_its_hash(client: TestClient, store: Us
         pytest.param({"username": "ad"}, "username", id="username-too-short"),
         pytest.param({"email": "ada.example.com"}, "email", id="email-without-at"),
         pytest.param({"full_name": "x" * 101}, "full_name", id="full-name-too-long"),
+        pytest.param({"email": "x" * 243 + "@example.com"}, "email", id="email-of-255"),
+        pytest.param({"bio": "x" * 501}, "bio", id="bio-too-long"),
     ],
 )
 def test_an_invalid_sign_up_is_422_and_nothing_is_stored(
@@ -165,6 +203,33 @@ async def test_concurrent_sign_ups_for_one_username_create_one_user(
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [201] + [409] * 19, [response.text for response in responses]
     assert len(store.users) == 1
+    # The 19 refused sign-ups used up no id.
+    response = await async_client.post("/users", json=BOB)
+    assert response.status_code == 201, response.text
+    assert response.json()["id"] == 2
+
+
+@pytest.mark.task(1)
+async def test_two_sign_ups_checking_one_username_at_once_create_one_user() -> None:
+    store = RendezvousStore()
+    transport = httpx.ASGITransport(app=create_app(store))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        responses = await asyncio.gather(
+            client.post("/users", json=ADA),
+            client.post("/users", json={**ADA, "email": "ada2@example.com"}),
+        )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201, 409], [response.text for response in responses]
+    assert [user.username for user in store.users.values()] == ["ada"]
+    assert store.lookups >= 2, "look usernames up with store.by_username (the README's seam)"
+
+
+@pytest.mark.task(1)
+def test_a_refused_sign_up_uses_up_no_id(client: TestClient) -> None:
+    assert sign_up(client, ADA)["id"] == 1
+    assert client.post("/users", json=ADA).status_code == 409
+    assert client.post("/users", json={**BOB, "password": "short"}).status_code == 422
+    assert sign_up(client, BOB)["id"] == 2
 
 
 @pytest.mark.task(1)
@@ -199,6 +264,17 @@ def test_users_are_listed_in_sign_up_order_without_secrets(client: TestClient) -
     response = client.get("/users")
     assert response.status_code == 200, response.text
     assert response.json() == [shown(ADA, 1), shown(BOB, 2)]
+
+
+@pytest.mark.task(2)
+def test_users_are_listed_in_sign_up_order_not_by_name(client: TestClient) -> None:
+    names = ["zoe", "ada", "mia"]
+    for name in names:
+        sign_up(client, {**ADA, "username": name, "email": f"{name}@example.com"})
+    response = client.get("/users")
+    assert response.status_code == 200, response.text
+    assert [user["username"] for user in response.json()] == names
+    assert [user["id"] for user in response.json()] == [1, 2, 3]
 
 
 @pytest.mark.task(2)
@@ -289,6 +365,16 @@ def test_delete_removes_only_that_user(client: TestClient) -> None:
 
 
 @pytest.mark.task(4)
+def test_the_id_of_a_deleted_user_is_never_handed_out_again(client: TestClient) -> None:
+    sign_up(client, ADA)
+    sign_up(client, BOB)
+    assert client.delete("/users/2").status_code == 204
+    carol = {**ADA, "username": "carol", "email": "carol@example.com"}
+    assert sign_up(client, carol) == shown(carol, 3)
+    assert client.get("/users").json() == [shown(ADA, 1), shown(carol, 3)]
+
+
+@pytest.mark.task(4)
 def test_deleting_a_missing_user_is_404(client: TestClient) -> None:
     response = client.delete("/users/7")
     assert response.status_code == 404, response.text
@@ -316,6 +402,71 @@ def test_a_deleted_username_is_free_again_under_a_new_id(client: TestClient) -> 
 
 
 @pytest.mark.task(5)
+@pytest.mark.parametrize(
+    ("path", "method", "code"),
+    [
+        pytest.param("/users", "post", "409", id="sign-up-409"),
+        pytest.param("/users/{user_id}", "get", "404", id="read-404"),
+        pytest.param("/users/{user_id}", "delete", "404", id="delete-404"),
+    ],
+)
+def test_error_responses_are_documented_with_their_body(
+    document: dict[str, Any], path: str, method: str, code: str
+) -> None:
+    schema = response_schema(document, path, method, code)
+    assert schema["properties"]["detail"]["type"] == "string", schema
+    assert schema["required"] == ["detail"], schema
+
+
+@pytest.mark.task(5)
+@pytest.mark.parametrize(
+    ("path", "method", "code"),
+    [
+        pytest.param("/users", "post", "201", id="sign-up-201"),
+        pytest.param("/users/{user_id}", "delete", "204", id="delete-204"),
+    ],
+)
+def test_success_codes_are_documented_instead_of_200(
+    document: dict[str, Any], path: str, method: str, code: str
+) -> None:
+    responses = document["paths"][path][method]["responses"]
+    assert code in responses, responses
+    assert "200" not in responses, responses
+
+
+@pytest.mark.task(5)
+def test_204_is_documented_without_a_body(document: dict[str, Any]) -> None:
+    assert "content" not in document["paths"]["/users/{user_id}"]["delete"]["responses"]["204"]
+
+
+@pytest.mark.task(5)
+@pytest.mark.parametrize(
+    ("path", "method", "code"),
+    [
+        pytest.param("/users", "post", "201", id="sign-up"),
+        pytest.param("/users", "get", "200", id="list"),
+        pytest.param("/users/{user_id}", "get", "200", id="read"),
+    ],
+)
+def test_documented_users_have_the_public_fields_only(
+    document: dict[str, Any], path: str, method: str, code: str
+) -> None:
+    schema = response_schema(document, path, method, code)
+    if schema.get("type") == "array":
+        schema = resolve(document, schema["items"])
+    assert set(schema["properties"]) == PUBLIC_FIELDS, schema
+
+
+@pytest.mark.task(5)
+def test_the_document_never_mentions_the_hash(document: dict[str, Any]) -> None:
+    assert "password_hash" not in json.dumps(document)
+
+
+# Task 6 (stretch) -----------------------------------------------------------------------------
+
+
+@pytest.mark.task(6)
+@pytest.mark.stretch
 def test_me_with_the_right_password_shows_that_user(client: TestClient) -> None:
     sign_up(client, ADA)
     sign_up(client, BOB)
@@ -324,7 +475,8 @@ def test_me_with_the_right_password_shows_that_user(client: TestClient) -> None:
     assert response.json() == shown(BOB, 2)
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(6)
+@pytest.mark.stretch
 def test_me_shows_a_user_as_every_other_route_does(client: TestClient) -> None:
     sign_up(client, {"username": "ada", "email": "ada@example.com", "password": PASSWORD})
     response = client.get("/users/me", auth=("ada", PASSWORD))
@@ -332,7 +484,8 @@ def test_me_shows_a_user_as_every_other_route_does(client: TestClient) -> None:
     assert response.json() == client.get("/users/1").json()
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("username", "password"),
     [
@@ -352,7 +505,8 @@ def test_wrong_credentials_are_401_with_a_basic_challenge(
     assert response.headers["www-authenticate"] == CHALLENGE
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "authorization",
     [
@@ -371,76 +525,26 @@ def test_missing_credentials_are_401_with_a_basic_challenge(
     assert response.headers["www-authenticate"] == CHALLENGE
 
 
-# Task 6 ---------------------------------------------------------------------------------------
-
-
 @pytest.mark.task(6)
-@pytest.mark.parametrize(
-    ("path", "method", "code"),
-    [
-        pytest.param("/users", "post", "409", id="sign-up-409"),
-        pytest.param("/users/me", "get", "401", id="me-401"),
-        pytest.param("/users/{user_id}", "get", "404", id="read-404"),
-        pytest.param("/users/{user_id}", "delete", "404", id="delete-404"),
-    ],
-)
-def test_error_responses_are_documented_with_their_body(
-    document: dict[str, Any], path: str, method: str, code: str
-) -> None:
-    schema = response_schema(document, path, method, code)
+@pytest.mark.stretch
+def test_me_documents_its_401_with_its_body(document: dict[str, Any]) -> None:
+    schema = response_schema(document, "/users/me", "get", "401")
     assert schema["properties"]["detail"]["type"] == "string", schema
     assert schema["required"] == ["detail"], schema
 
 
 @pytest.mark.task(6)
-@pytest.mark.parametrize(
-    ("path", "method", "code"),
-    [
-        pytest.param("/users", "post", "201", id="sign-up-201"),
-        pytest.param("/users/{user_id}", "delete", "204", id="delete-204"),
-    ],
-)
-def test_success_codes_are_documented_instead_of_200(
-    document: dict[str, Any], path: str, method: str, code: str
-) -> None:
-    responses = document["paths"][path][method]["responses"]
-    assert code in responses, responses
-    assert "200" not in responses, responses
-
-
-@pytest.mark.task(6)
-def test_204_is_documented_without_a_body(document: dict[str, Any]) -> None:
-    assert "content" not in document["paths"]["/users/{user_id}"]["delete"]["responses"]["204"]
-
-
-@pytest.mark.task(6)
-@pytest.mark.parametrize(
-    ("path", "method", "code"),
-    [
-        pytest.param("/users", "post", "201", id="sign-up"),
-        pytest.param("/users", "get", "200", id="list"),
-        pytest.param("/users/me", "get", "200", id="me"),
-        pytest.param("/users/{user_id}", "get", "200", id="read"),
-    ],
-)
-def test_documented_users_have_the_public_fields_only(
-    document: dict[str, Any], path: str, method: str, code: str
-) -> None:
-    schema = response_schema(document, path, method, code)
-    if schema.get("type") == "array":
-        schema = resolve(document, schema["items"])
+@pytest.mark.stretch
+def test_me_documents_the_public_fields_only(document: dict[str, Any]) -> None:
+    schema = response_schema(document, "/users/me", "get", "200")
     assert set(schema["properties"]) == PUBLIC_FIELDS, schema
 
 
-@pytest.mark.task(6)
-def test_the_document_never_mentions_the_hash(document: dict[str, Any]) -> None:
-    assert "password_hash" not in json.dumps(document)
-
-
-# Task 7 ---------------------------------------------------------------------------------------
+# Task 7 (stretch) -----------------------------------------------------------------------------
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -466,6 +570,23 @@ def test_validation_errors_keep_their_shape_but_never_echo_the_input(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
+def test_every_validation_error_is_answered_not_only_the_first(
+    client: TestClient, store: UserStore
+) -> None:
+    response = client.post("/users", json={**ADA, "email": "hunter2", "password": "hunter2"})
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    assert sorted(error["loc"] for error in errors) == [["body", "email"], ["body", "password"]]
+    for error in errors:
+        assert {"type", "loc", "msg"} <= error.keys(), error
+        assert "input" not in error, error
+    assert "hunter2" not in response.text
+    assert store.users == {}
+
+
+@pytest.mark.task(7)
+@pytest.mark.stretch
 def test_a_validation_error_is_fastapis_own_minus_the_input(client: TestClient) -> None:
     response = client.post("/users", json={**ADA, "password": "hunter2"})
     assert response.status_code == 422, response.text
@@ -482,6 +603,7 @@ def test_a_validation_error_is_fastapis_own_minus_the_input(client: TestClient) 
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 def test_a_path_error_keeps_its_shape_without_the_input(client: TestClient) -> None:
     response = client.get("/users/hunter2")
     assert response.status_code == 422, response.text
@@ -492,6 +614,7 @@ def test_a_path_error_keeps_its_shape_without_the_input(client: TestClient) -> N
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 def test_a_body_sent_as_text_is_422_without_echoing_it(
     client: TestClient, store: UserStore
 ) -> None:
@@ -504,6 +627,7 @@ def test_a_body_sent_as_text_is_422_without_echoing_it(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 def test_a_password_that_is_not_valid_unicode_is_422_not_500(
     client: TestClient, store: UserStore
 ) -> None:
@@ -517,6 +641,7 @@ def test_a_password_that_is_not_valid_unicode_is_422_not_500(
 
 
 @pytest.mark.task(7)
+@pytest.mark.stretch
 @settings(ONE_APP, max_examples=25)
 # Every password ends in "~", which no answer of this API contains unless it echoes a password:
 # a match is a leak, never a coincidence with the rest of the body.

@@ -50,8 +50,8 @@ def create_app(
     """Builds the app on the given upstreams, blocking report renderer and deadline (seconds)."""
     # TODO(task 1): GET /users/{user_id}/summary calls the three upstreams at once and answers
     #               a Summary; a user_id that is not a positive integer gets 422.
-    # TODO(task 2): refuse a deadline that is not a positive, finite number (ValueError); past
+    # TODO(task 2): GET /users/{user_id}/report calls render_report without blocking the loop.
+    # TODO(task 3): refuse a deadline that is not a positive, finite number (ValueError); past
     #               the deadline, cancel the calls still running and answer 504.
-    # TODO(task 3): an UpstreamError answers 502 naming the upstream, after cancelling the others.
-    # TODO(task 4): GET /users/{user_id}/report calls render_report without blocking the loop.
+    # TODO(task 4): an UpstreamError answers 502 naming the upstream, after cancelling the others.
     raise NotImplementedError("create_app is not written yet")

@@ -256,124 +256,10 @@ async def test_every_positive_user_id_reaches_every_upstream_and_no_other_does(
         assert all(double.calls == [] for double in doubles.values())
 
 
-# Task 2: give every request a deadline
+# Task 2: keep the blocking report off the event loop
 
 
 @pytest.mark.task(2)
-@pytest.mark.parametrize(
-    "deadline",
-    [
-        pytest.param(0.0, id="zero"),
-        pytest.param(-1.0, id="negative"),
-        pytest.param(math.nan, id="nan"),
-        pytest.param(math.inf, id="infinite"),
-    ],
-)
-def test_a_deadline_that_is_not_a_positive_finite_number_is_refused(deadline: float) -> None:
-    with pytest.raises(ValueError, match="deadline"):
-        build(fakes(), deadline=deadline)
-
-
-@pytest.mark.task(2)
-async def test_a_summary_past_the_deadline_is_504_with_a_clear_detail(
-    client_for: ClientFor,
-) -> None:
-    doubles = fakes()
-    doubles["orders"].delay = SLOW
-    client = client_for(build(doubles, deadline=0.1))
-    response, elapsed = await timed(client.get("/users/1/summary"))
-    assert response.status_code == 504, response.text
-    assert response.json() == {"detail": "Upstreams did not answer within 0.1 s"}
-    assert elapsed < SLOW / 2, f"took {elapsed:.2f} s: the request waited for the slow upstream"
-
-
-@pytest.mark.task(2)
-async def test_past_the_deadline_the_slow_upstream_call_is_cancelled(
-    client_for: ClientFor,
-) -> None:
-    doubles = fakes()
-    doubles["recommendations"].delay = SLOW
-    client = client_for(build(doubles, deadline=0.1))
-    response = await client.get("/users/1/summary")
-    assert response.status_code == 504, response.text
-    slow = doubles["recommendations"]
-    assert (slow.cancelled, slow.finished) == (1, 0), "the slow call was left running"
-
-
-@pytest.mark.task(2)
-async def test_a_slow_user_does_not_hold_up_the_others(client_for: ClientFor) -> None:
-    doubles = fakes()
-    doubles["profile"].delays = {1: SLOW}
-    client = client_for(build(doubles, deadline=0.5))
-    responses, elapsed = await timed(
-        asyncio.gather(*(client.get(f"/users/{user_id}/summary") for user_id in (1, 2, 3, 4)))
-    )
-    assert responses[0].status_code == 504, responses[0].text
-    for user_id, response in zip((2, 3, 4), responses[1:], strict=True):
-        assert response.status_code == 200, response.text
-        assert response.json() == summary_of(user_id)
-    assert doubles["profile"].cancelled == 1
-    assert elapsed < SLOW / 2, f"took {elapsed:.2f} s"
-
-
-# Task 3: answer 502 when an upstream fails
-
-
-@pytest.mark.task(3)
-@pytest.mark.parametrize("failing", [pytest.param(name, id=name) for name in NAMES])
-async def test_a_failing_upstream_is_502_naming_it(client_for: ClientFor, failing: str) -> None:
-    doubles = fakes(delay=SLOW)
-    doubles[failing].delay = 0.0
-    doubles[failing].error = UpstreamError("connection refused")
-    client = client_for(build(doubles))
-    response, elapsed = await timed(client.get("/users/1/summary"))
-    assert response.status_code == 502, response.text
-    assert response.json() == {"detail": f"Upstream '{failing}' failed"}
-    assert elapsed < SLOW / 2, f"took {elapsed:.2f} s: the request waited for the other upstreams"
-
-
-@pytest.mark.task(3)
-async def test_when_one_upstream_fails_the_others_are_cancelled(client_for: ClientFor) -> None:
-    doubles = fakes(delay=SLOW)
-    doubles["orders"].delay = 0.0
-    doubles["orders"].error = UpstreamError("503 from orders")
-    client = client_for(build(doubles))
-    response = await client.get("/users/1/summary")
-    assert response.status_code == 502, response.text
-    for name in ("profile", "recommendations"):
-        double = doubles[name]
-        assert (double.cancelled, double.finished) == (1, 0), f"{name} was left running"
-
-
-@pytest.mark.task(3)
-async def test_a_failure_for_one_user_does_not_affect_the_others(client_for: ClientFor) -> None:
-    doubles = fakes(delay=0.05)
-    doubles["orders"].errors = {2: UpstreamError("503 from orders")}
-    client = client_for(build(doubles))
-    responses = await asyncio.gather(
-        *(client.get(f"/users/{user_id}/summary") for user_id in (1, 2, 3))
-    )
-    assert [response.status_code for response in responses] == [200, 502, 200], [
-        response.text for response in responses
-    ]
-    assert responses[0].json() == summary_of(1)
-    assert responses[1].json() == {"detail": "Upstream 'orders' failed"}
-    assert responses[2].json() == summary_of(3)
-
-
-@pytest.mark.task(3)
-async def test_an_error_that_is_not_an_upstream_error_is_a_500(client_for: ClientFor) -> None:
-    doubles = fakes()
-    doubles["profile"].error = RuntimeError("a bug in our client code")
-    client = client_for(build(doubles), raise_app_exceptions=False)
-    response = await client.get("/users/1/summary")
-    assert response.status_code == 500, response.text
-
-
-# Task 4: keep the blocking report off the event loop
-
-
-@pytest.mark.task(4)
 async def test_report_answers_what_render_report_returned(client_for: ClientFor) -> None:
     rendered: list[int] = []
 
@@ -388,7 +274,7 @@ async def test_report_answers_what_render_report_returned(client_for: ClientFor)
     assert rendered == [42]
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(2)
 @pytest.mark.parametrize(
     "user_id",
     [pytest.param("0", id="zero"), pytest.param("abc", id="not-a-number")],
@@ -408,7 +294,7 @@ async def test_invalid_user_id_on_report_is_422_and_nothing_is_rendered(
     assert rendered == []
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(2)
 async def test_a_blocking_report_does_not_stall_a_parallel_summary(client_for: ClientFor) -> None:
     gate = Gate()
     client = client_for(build(fakes(), gate))
@@ -427,7 +313,7 @@ async def test_a_blocking_report_does_not_stall_a_parallel_summary(client_for: C
     )
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(2)
 async def test_several_reports_render_at_the_same_time(client_for: ClientFor) -> None:
     rendezvous = Rendezvous(parties=3)
     client = client_for(build(fakes(), rendezvous))
@@ -438,3 +324,132 @@ async def test_several_reports_render_at_the_same_time(client_for: ClientFor) ->
         assert response.status_code == 200, response.text
         assert response.json() == {"user_id": user_id, "report": f"report for user {user_id}"}
     assert not rendezvous.broken, "the reports were rendered one at a time"
+
+
+# Task 3: give every request a deadline
+
+
+@pytest.mark.task(3)
+@pytest.mark.parametrize(
+    "deadline",
+    [
+        pytest.param(0.0, id="zero"),
+        pytest.param(-1.0, id="negative"),
+        pytest.param(math.nan, id="nan"),
+        pytest.param(math.inf, id="infinite"),
+    ],
+)
+def test_a_deadline_that_is_not_a_positive_finite_number_is_refused(deadline: float) -> None:
+    with pytest.raises(ValueError, match="deadline"):
+        build(fakes(), deadline=deadline)
+
+
+@pytest.mark.task(3)
+async def test_a_summary_past_the_deadline_is_504_with_a_clear_detail(
+    client_for: ClientFor,
+) -> None:
+    doubles = fakes()
+    doubles["orders"].delay = SLOW
+    client = client_for(build(doubles, deadline=0.1))
+    response, elapsed = await timed(client.get("/users/1/summary"))
+    assert response.status_code == 504, response.text
+    assert response.json() == {"detail": "Upstreams did not answer within 0.1 s"}
+    assert elapsed < SLOW / 2, f"took {elapsed:.2f} s: the request waited for the slow upstream"
+
+
+@pytest.mark.task(3)
+async def test_the_deadline_is_one_second_unless_given(client_for: ClientFor) -> None:
+    doubles = fakes()
+    doubles["orders"].delay = SLOW
+    client = client_for(create_app(Upstreams(**doubles), plain_report))
+    response, elapsed = await timed(client.get("/users/1/summary"))
+    assert response.status_code == 504, response.text
+    assert response.json() == {"detail": "Upstreams did not answer within 1.0 s"}
+    assert elapsed < SLOW / 2, f"took {elapsed:.2f} s: the request waited for the slow upstream"
+
+
+@pytest.mark.task(3)
+async def test_past_the_deadline_the_slow_upstream_call_is_cancelled(
+    client_for: ClientFor,
+) -> None:
+    doubles = fakes()
+    doubles["recommendations"].delay = SLOW
+    client = client_for(build(doubles, deadline=0.1))
+    response = await client.get("/users/1/summary")
+    assert response.status_code == 504, response.text
+    slow = doubles["recommendations"]
+    assert (slow.cancelled, slow.finished) == (1, 0), "the slow call was left running"
+
+
+@pytest.mark.task(3)
+async def test_a_slow_user_does_not_hold_up_the_others(client_for: ClientFor) -> None:
+    doubles = fakes()
+    doubles["profile"].delays = {1: SLOW}
+    client = client_for(build(doubles, deadline=0.5))
+    responses, elapsed = await timed(
+        asyncio.gather(*(client.get(f"/users/{user_id}/summary") for user_id in (1, 2, 3, 4)))
+    )
+    assert responses[0].status_code == 504, responses[0].text
+    for user_id, response in zip((2, 3, 4), responses[1:], strict=True):
+        assert response.status_code == 200, response.text
+        assert response.json() == summary_of(user_id)
+    assert doubles["profile"].cancelled == 1
+    assert elapsed < SLOW / 2, f"took {elapsed:.2f} s"
+
+
+# Task 4 (stretch): answer 502 when an upstream fails
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
+@pytest.mark.parametrize("failing", [pytest.param(name, id=name) for name in NAMES])
+async def test_a_failing_upstream_is_502_naming_it(client_for: ClientFor, failing: str) -> None:
+    doubles = fakes(delay=SLOW)
+    doubles[failing].delay = 0.0
+    doubles[failing].error = UpstreamError("connection refused")
+    client = client_for(build(doubles))
+    response, elapsed = await timed(client.get("/users/1/summary"))
+    assert response.status_code == 502, response.text
+    assert response.json() == {"detail": f"Upstream '{failing}' failed"}
+    assert elapsed < SLOW / 2, f"took {elapsed:.2f} s: the request waited for the other upstreams"
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
+async def test_when_one_upstream_fails_the_others_are_cancelled(client_for: ClientFor) -> None:
+    doubles = fakes(delay=SLOW)
+    doubles["orders"].delay = 0.0
+    doubles["orders"].error = UpstreamError("503 from orders")
+    client = client_for(build(doubles))
+    response = await client.get("/users/1/summary")
+    assert response.status_code == 502, response.text
+    for name in ("profile", "recommendations"):
+        double = doubles[name]
+        assert (double.cancelled, double.finished) == (1, 0), f"{name} was left running"
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
+async def test_a_failure_for_one_user_does_not_affect_the_others(client_for: ClientFor) -> None:
+    doubles = fakes(delay=0.05)
+    doubles["orders"].errors = {2: UpstreamError("503 from orders")}
+    client = client_for(build(doubles))
+    responses = await asyncio.gather(
+        *(client.get(f"/users/{user_id}/summary") for user_id in (1, 2, 3))
+    )
+    assert [response.status_code for response in responses] == [200, 502, 200], [
+        response.text for response in responses
+    ]
+    assert responses[0].json() == summary_of(1)
+    assert responses[1].json() == {"detail": "Upstream 'orders' failed"}
+    assert responses[2].json() == summary_of(3)
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
+async def test_an_error_that_is_not_an_upstream_error_is_a_500(client_for: ClientFor) -> None:
+    doubles = fakes()
+    doubles["profile"].error = RuntimeError("a bug in our client code")
+    client = client_for(build(doubles), raise_app_exceptions=False)
+    response = await client.get("/users/1/summary")
+    assert response.status_code == 500, response.text

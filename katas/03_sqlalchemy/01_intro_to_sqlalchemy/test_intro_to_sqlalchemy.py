@@ -4,6 +4,9 @@ Database tests take `database_url` (through the `engine`, `plain_engine` and `se
 so each runs on SQLite and, when KATAS_POSTGRES_URL is set, on PostgreSQL too.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,16 +28,20 @@ from intro_to_sqlalchemy import (
     make_engine,
 )
 from sqlalchemy import (
+    Connection,
     Engine,
     Integer,
     String,
     Text,
+    create_engine,
     delete,
+    event,
     func,
     insert,
     inspect,
     make_url,
     select,
+    update,
 )
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session
@@ -241,7 +248,7 @@ def test_list_users_is_empty_at_first(session: Session) -> None:
 
 
 @pytest.mark.task(3)
-def test_list_users_orders_by_name_then_by_id(session: Session) -> None:
+def test_list_users_orders_by_name_then_by_id(engine: Engine, session: Session) -> None:
     for email, name in [
         ("c1@example.com", "carol"),
         ("a1@example.com", "ann"),
@@ -250,6 +257,12 @@ def test_list_users_orders_by_name_then_by_id(session: Session) -> None:
         ("c2@example.com", "carol"),
     ]:
         create_user(session, email, name)
+    # Rewrite every row, newest first: PostgreSQL stores the new row versions in that order, so a
+    # sort on the name alone keeps the equal names newest first. (SQLite keeps rows in id order.)
+    with engine.begin() as connection:
+        for user_id in sorted(connection.scalars(select(User.id)), reverse=True):
+            connection.execute(update(User).where(User.id == user_id).values(name=User.name))
+    session.expire_all()
     users = list_users(session)
     assert [(user.name, user.email) for user in users] == [
         ("ann", "a1@example.com"),
@@ -283,6 +296,54 @@ def test_the_session_is_usable_after_email_taken(engine: Engine, session: Sessio
         create_user(session, "ann@example.com", "Impostor")
     bob = create_user(session, "bob@example.com", "Bob")
     assert [user.email for user in list_users(session)] == ["ann@example.com", "bob@example.com"]
+    assert fresh_user(engine, bob.id) is not None
+
+
+@contextmanager
+def email_taken_just_before_the_write(
+    engine: Engine, database_url: str, email: str
+) -> Iterator[None]:
+    """Inside the block, just before the first INSERT or UPDATE on `users` that `engine` sends,
+    another connection commits a user with `email`: the race of two sign-ups at once, made
+    certain. Whatever your code checked before that statement, the row is now taken."""
+    racer = create_engine(database_url)
+    fired = []
+
+    def commit_the_same_email_first(
+        connection: Connection, cursor: object, statement: str, *args: object
+    ) -> None:
+        if fired or not statement.lstrip().upper().startswith(
+            ("INSERT INTO USERS", "UPDATE USERS")
+        ):
+            return
+        fired.append(statement)
+        with racer.begin() as other:
+            other.execute(insert(User).values(email=email, name="Racer"))
+
+    event.listen(engine, "before_cursor_execute", commit_the_same_email_first)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", commit_the_same_email_first)
+        racer.dispose()
+    assert fired, "no INSERT or UPDATE on users was sent"
+
+
+@pytest.mark.task(3)
+def test_an_email_taken_between_a_check_and_the_insert_is_still_email_taken(
+    engine: Engine, session: Session, database_url: str
+) -> None:
+    with (
+        email_taken_just_before_the_write(engine, database_url, "ann@example.com"),
+        pytest.raises(EmailTaken) as raised,
+    ):
+        create_user(session, "ann@example.com", "Ann")
+    assert raised.value.email == "ann@example.com"
+    with engine.connect() as connection:  # only the racer's row; nothing of ours half-written
+        assert connection.execute(select(User.email, User.name)).all() == [
+            ("ann@example.com", "Racer")
+        ]
+    bob = create_user(session, "bob@example.com", "Bob")  # the session is still usable
     assert fresh_user(engine, bob.id) is not None
 
 
@@ -438,6 +499,23 @@ def test_change_email_to_a_taken_email_raises_and_keeps_the_old_one(
     # The session is usable, and what it shows agrees with the database.
     assert [user.email for user in list_users(session)] == ["ann@example.com", "bob@example.com"]
     assert change_email(session, ann.id, "ann@example.net").email == "ann@example.net"
+
+
+@pytest.mark.task(5)
+def test_an_email_taken_just_before_the_change_is_still_email_taken(
+    engine: Engine, session: Session, database_url: str
+) -> None:
+    ann = create_user(session, "ann@example.com", "Ann")
+    with (
+        email_taken_just_before_the_write(engine, database_url, "cy@example.com"),
+        pytest.raises(EmailTaken) as raised,
+    ):
+        change_email(session, ann.id, "cy@example.com")
+    assert raised.value.email == "cy@example.com"
+    committed = fresh_user(engine, ann.id)
+    assert committed is not None
+    assert committed.email == "ann@example.com"
+    assert ann.email == "ann@example.com"  # the session agrees with the database
 
 
 @pytest.mark.task(5)

@@ -109,5 +109,6 @@ def create_app(engine: Engine) -> FastAPI:
     #   bound to `engine`.
     # TODO(task 3): POST /accounts, GET /accounts, GET /accounts/{account_id}.
     # TODO(task 4): POST /transfers and GET /transfers, all or nothing.
+    # TODO(task 7): transfers in flight at once: no lost update, no deadlock (rows in id order).
     # TODO(task 6): every route takes its session from get_db, so tests can override it.
     raise NotImplementedError("create_app is not written yet")

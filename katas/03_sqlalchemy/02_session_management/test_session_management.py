@@ -14,8 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from session_management import Account, Transfer, create_app, get_db
-from sqlalchemy import Engine, create_engine, event, func, select
+from session_management import Account, Base, Transfer, create_app, get_db
+from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +31,14 @@ def transfer_count(engine: Engine) -> int:
     """How many transfers the database holds."""
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(Transfer)) or 0
+
+
+def store_out_of_id_order(engine: Engine, model: type[Account] | type[Transfer]) -> None:
+    """Rewrites every row of the table, newest first: PostgreSQL then stores the rows out of id
+    order, so only an ORDER BY returns them by id. (SQLite keeps its rows in id order.)"""
+    with engine.begin() as connection:
+        for row_id in sorted(connection.scalars(select(model.id)), reverse=True):
+            connection.execute(update(model).where(model.id == row_id).values(id=model.id))
 
 
 def seed(engine: Engine, **opening: int) -> dict[str, int]:
@@ -71,8 +79,7 @@ class SessionLog:
         return [s for s in self.opened if not any(s is c for c in self.closed)]
 
 
-@pytest.fixture
-def sessions(app: FastAPI) -> SessionLog:
+def record_sessions(app: FastAPI) -> SessionLog:
     """Swaps the app's session factory for a recording one with the same settings.
 
     The replacement is a `sessionmaker` built with your factory's own arguments (bind,
@@ -94,6 +101,12 @@ def sessions(app: FastAPI) -> SessionLog:
 
     app.state.session_factory = sessionmaker(class_=RecordedSession, **original.kw)
     return log
+
+
+@pytest.fixture
+def sessions(app: FastAPI) -> SessionLog:
+    """The app's session factory, swapped for a recording one (see `record_sessions`)."""
+    return record_sessions(app)
 
 
 @dataclass
@@ -309,6 +322,16 @@ def test_open_an_account(client: TestClient, engine: Engine) -> None:
 
 
 @pytest.mark.task(3)
+@pytest.mark.parametrize("owner", [pytest.param("x", id="1-char"), pytest.param("y" * 50, id="50")])
+def test_owners_of_1_and_50_characters_are_accepted(
+    client: TestClient, engine: Engine, owner: str
+) -> None:
+    response = client.post("/accounts", json={"owner": owner})
+    assert response.status_code == 201, response.text
+    assert balances(engine) == {owner: 0}
+
+
+@pytest.mark.task(3)
 def test_the_opening_balance_defaults_to_zero(client: TestClient) -> None:
     response = client.post("/accounts", json={"owner": "ada"})
     assert response.status_code == 201, response.text
@@ -316,11 +339,12 @@ def test_the_opening_balance_defaults_to_zero(client: TestClient) -> None:
 
 
 @pytest.mark.task(3)
-def test_accounts_are_listed_by_id(client: TestClient) -> None:
+def test_accounts_are_listed_by_id(client: TestClient, engine: Engine) -> None:
     created = [
         client.post("/accounts", json={"owner": owner, "balance": cents}).json()
         for owner, cents in (("ada", 5), ("bob", 0), ("cy", 70))
     ]
+    store_out_of_id_order(engine, Account)
     response = client.get("/accounts")
     assert response.status_code == 200, response.text
     assert response.json() == sorted(created, key=lambda account: account["id"])
@@ -361,6 +385,36 @@ def test_a_second_account_for_the_same_owner_is_409_and_changes_nothing(
     # The failed request left nothing behind that breaks the next one.
     assert client.post("/accounts", json={"owner": "bob"}).status_code == 201
     assert balances(engine) == {"ada": 5, "bob": 0}
+
+
+@pytest.mark.task(3)
+def test_an_owner_taken_between_a_check_and_the_insert_is_still_409(
+    client: TestClient, engine: Engine, database_url: str
+) -> None:
+    # Just before the INSERT reaches the database, another connection commits the same owner:
+    # two sign-ups racing, made certain. Only the UNIQUE constraint can tell.
+    racer = create_engine(database_url)
+    fired: list[str] = []
+
+    def open_the_same_account_first(
+        connection: object, cursor: object, statement: str, *args: object
+    ) -> None:
+        if not fired and statement.lstrip().upper().startswith("INSERT INTO ACCOUNTS"):
+            fired.append(statement)
+            with Session(racer) as other:
+                other.add(Account(owner="ada", balance=1))
+                other.commit()
+
+    event.listen(engine, "before_cursor_execute", open_the_same_account_first)
+    try:
+        response = client.post("/accounts", json={"owner": "ada", "balance": 500})
+    finally:
+        event.remove(engine, "before_cursor_execute", open_the_same_account_first)
+        racer.dispose()
+    assert fired, "no INSERT into accounts was sent"
+    assert response.status_code == 409, response.text
+    assert response.json() == {"detail": "Owner ada already has an account"}
+    assert balances(engine) == {"ada": 1}
 
 
 @sqlite_only
@@ -440,12 +494,22 @@ def test_a_transfer_may_empty_the_account(client: TestClient, engine: Engine) ->
 
 
 @pytest.mark.task(4)
+def test_a_transfer_of_one_cent_is_accepted(client: TestClient, engine: Engine) -> None:
+    ids = seed(engine, ada=1, bob=0)
+    body = {"from_account_id": ids["ada"], "to_account_id": ids["bob"], "amount": 1}
+    response = client.post("/transfers", json=body)
+    assert response.status_code == 201, response.text
+    assert balances(engine) == {"ada": 0, "bob": 1}
+
+
+@pytest.mark.task(4)
 def test_transfers_are_listed_by_id(client: TestClient, engine: Engine) -> None:
     ids = seed(engine, ada=500, bob=0)
     created = []
     for amount in (10, 20, 30):
         body = {"from_account_id": ids["ada"], "to_account_id": ids["bob"], "amount": amount}
         created.append(client.post("/transfers", json=body).json())
+    store_out_of_id_order(engine, Transfer)
     assert client.get("/transfers").json() == sorted(created, key=lambda t: t["id"])
 
 
@@ -461,16 +525,22 @@ def test_an_overdraft_is_409_and_writes_nothing(client: TestClient, engine: Engi
 
 
 @pytest.mark.task(4)
-@pytest.mark.parametrize("unknown", ["from_account_id", "to_account_id"])
+@pytest.mark.parametrize(
+    ("unknown", "named"),
+    [
+        pytest.param({"from_account_id": 999}, 999, id="source"),
+        pytest.param({"to_account_id": 999}, 999, id="target"),
+        pytest.param({"from_account_id": 998, "to_account_id": 999}, 998, id="both-source-first"),
+    ],
+)
 def test_a_transfer_with_an_unknown_account_is_404_and_writes_nothing(
-    client: TestClient, engine: Engine, unknown: str
+    client: TestClient, engine: Engine, unknown: dict[str, int], named: int
 ) -> None:
     ids = seed(engine, ada=100, bob=7)
-    body = {"from_account_id": ids["ada"], "to_account_id": ids["bob"], "amount": 5}
-    body[unknown] = 999
+    body = {"from_account_id": ids["ada"], "to_account_id": ids["bob"], "amount": 5, **unknown}
     response = client.post("/transfers", json=body)
     assert response.status_code == 404, response.text
-    assert response.json() == {"detail": "Account 999 not found"}
+    assert response.json() == {"detail": f"Account {named} not found"}
     assert balances(engine) == {"ada": 100, "bob": 7}
     assert transfer_count(engine) == 0
 
@@ -659,3 +729,85 @@ def test_get_db_can_be_overridden_with_a_test_database(engine: Engine, tmp_path:
         production.dispose()
     assert balances(engine) == {"ada": 30, "bob": 20}
     assert checkouts == []
+
+
+# --- Task 7 (stretch): transfers in flight at the same time ---
+
+
+@pytest.fixture
+def bank_on_postgres(postgres_url: str) -> Iterator[tuple[Engine, FastAPI]]:
+    """The bank's tables on a PostgreSQL database of the test's own, and your app on it."""
+    engine = create_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    yield engine, create_app(engine)
+    engine.dispose()
+
+
+async def run_together(app: FastAPI, bodies: list[dict[str, int]]) -> list[httpx.Response]:
+    """Sends the transfers at once; each request's session waits until all are open, so the
+    requests run their SQL at the same time, each on its own connection."""
+    record_sessions(app).barrier = threading.Barrier(len(bodies), timeout=10)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return list(await asyncio.gather(*(client.post("/transfers", json=b) for b in bodies)))
+
+
+ROUNDS = 15
+
+
+@pytest.mark.postgres
+@pytest.mark.task(7)
+@pytest.mark.stretch
+async def test_opposite_transfers_at_the_same_time_all_succeed_and_add_up(
+    bank_on_postgres: tuple[Engine, FastAPI],
+) -> None:
+    engine, app = bank_on_postgres
+    ids = seed(engine, ada=10_000, bob=10_000)
+    there = {"from_account_id": ids["ada"], "to_account_id": ids["bob"], "amount": 7}
+    back = {"from_account_id": ids["bob"], "to_account_id": ids["ada"], "amount": 3}
+    for done in range(1, ROUNDS + 1):
+        responses = await run_together(app, [there, back])
+        # A 500 here is typically PostgreSQL's DeadlockDetected: each transfer holds the row
+        # the other one waits for.
+        assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
+        # Each round moves 7 - 3 = 4 from ada to bob: any other result was computed from a
+        # balance that the other transfer had already changed (a lost update).
+        assert balances(engine) == {"ada": 10_000 - 4 * done, "bob": 10_000 + 4 * done}
+    assert transfer_count(engine) == 2 * ROUNDS
+
+
+@pytest.mark.postgres
+@pytest.mark.task(7)
+@pytest.mark.stretch
+async def test_transfers_from_one_account_at_the_same_time_never_lose_money(
+    bank_on_postgres: tuple[Engine, FastAPI],
+) -> None:
+    engine, app = bank_on_postgres
+    ids = seed(engine, ada=10_000, bob=0, cy=0)
+    to_bob = {"from_account_id": ids["ada"], "to_account_id": ids["bob"], "amount": 5}
+    to_cy = {"from_account_id": ids["ada"], "to_account_id": ids["cy"], "amount": 2}
+    for done in range(1, ROUNDS + 1):
+        responses = await run_together(app, [to_bob, to_cy])
+        assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
+        assert balances(engine) == {"ada": 10_000 - 7 * done, "bob": 5 * done, "cy": 2 * done}
+
+
+@pytest.mark.postgres
+@pytest.mark.task(7)
+@pytest.mark.stretch
+async def test_of_two_transfers_that_would_overdraw_together_one_is_refused(
+    bank_on_postgres: tuple[Engine, FastAPI],
+) -> None:
+    engine, app = bank_on_postgres
+    for done in range(1, ROUNDS + 1):
+        ids = seed(engine, **{f"src{done}": 10, f"a{done}": 0, f"b{done}": 0})
+        bodies = [
+            {"from_account_id": ids[f"src{done}"], "to_account_id": ids[target], "amount": 6}
+            for target in (f"a{done}", f"b{done}")
+        ]
+        # Each transfer alone is covered; both together would overdraw the source.
+        responses = await run_together(app, bodies)
+        assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+        stored = balances(engine)
+        assert stored[f"src{done}"] == 4
+        assert stored[f"a{done}"] + stored[f"b{done}"] == 6

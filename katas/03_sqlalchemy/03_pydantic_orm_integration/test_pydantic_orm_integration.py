@@ -26,7 +26,7 @@ from pydantic_orm_integration import (
     list_books,
     update_author,
 )
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from grader.testing import count_statements
@@ -63,6 +63,14 @@ def seed(engine: Engine, catalogue: dict[str, list[tuple[str, int | None]]]) -> 
         session.add_all(authors)
         session.commit()
         return {author.name: author.id for author in authors}
+
+
+def store_out_of_id_order(engine: Engine, model: type[Author] | type[Book]) -> None:
+    """Rewrites every row of the table, newest first: PostgreSQL then stores the rows out of id
+    order, so only an ORDER BY returns them by id. (SQLite keeps its rows in id order.)"""
+    with engine.begin() as connection:
+        for row_id in sorted(connection.scalars(select(model.id)), reverse=True):
+            connection.execute(update(model).where(model.id == row_id).values(id=model.id))
 
 
 def stored_authors(engine: Engine) -> list[dict[str, Any]]:
@@ -181,6 +189,18 @@ def test_an_invalid_book_is_refused(data: dict[str, object], loc: tuple[object, 
     with pytest.raises(ValidationError) as raised:
         BookCreate.model_validate(data)
     assert [error["loc"] for error in raised.value.errors()] == [loc]
+
+
+@pytest.mark.task(1)
+def test_the_limits_themselves_are_accepted_and_strings_kept_as_sent() -> None:
+    data = {
+        "name": "  " + "n" * 96 + "  ",
+        "bio": "b" * 1000,
+        "internal_note": "i" * 500,
+        "books": [{"title": " t" * 100, "year": 1450}] * 19 + [{"title": "T ", "year": 2100}],
+    }
+    author = AuthorCreate.model_validate(data)
+    assert author.model_dump() == data
 
 
 books_in = st.lists(
@@ -362,6 +382,8 @@ def test_add_book_to_an_unknown_author_raises_author_not_found(
 @pytest.mark.task(4)
 def test_list_authors_gives_every_author_by_id_with_their_books(engine: Engine) -> None:
     ids = seed(engine, CATALOGUE)
+    store_out_of_id_order(engine, Author)
+    store_out_of_id_order(engine, Book)
     with Session(engine) as session:
         authors = list_authors(session)
     # The session is closed: a relationship that was not loaded cannot be loaded any more.
@@ -407,6 +429,7 @@ def test_get_author_of_an_unknown_id_raises_author_not_found(session: Session) -
 @pytest.mark.task(4)
 def test_list_books_gives_every_book_by_id_with_its_author(engine: Engine) -> None:
     ids = seed(engine, CATALOGUE)
+    store_out_of_id_order(engine, Book)
     with Session(engine) as session, count_statements(engine) as statements:
         books = list_books(session)
     assert len(statements) <= 2, statements
@@ -446,6 +469,8 @@ def test_an_update_knows_which_fields_were_sent(
         pytest.param({"name": None}, ("name",), id="null-name"),
         pytest.param({"name": ""}, ("name",), id="empty-name"),
         pytest.param({"internal_note": None}, ("internal_note",), id="null-note"),
+        pytest.param({"name": "x" * 101}, ("name",), id="name-too-long"),
+        pytest.param({"internal_note": "x" * 501}, ("internal_note",), id="note-too-long"),
         pytest.param({"bio": "x" * 1001}, ("bio",), id="bio-too-long"),
         pytest.param({"books": []}, ("books",), id="books-are-not-updated-here"),
     ],
@@ -478,6 +503,17 @@ def test_update_author_changes_only_the_fields_sent(
         session.commit()
     assert stored_authors(engine) == [{**before, **changes}]
     assert read == expected_read(engine, ids["Mary Shelley"])
+
+
+@pytest.mark.task(5)
+def test_update_author_flushes_but_leaves_the_commit_to_the_caller(engine: Engine) -> None:
+    ids = seed(engine, {"Mary Shelley": []})
+    before = stored_authors(engine)
+    with Session(engine) as session, count_statements(engine) as statements:
+        update_author(session, ids["Mary Shelley"], AuthorUpdate(name="M. Shelley"))
+        assert any(s.lstrip().upper().startswith("UPDATE") for s in statements), statements
+        session.rollback()
+    assert stored_authors(engine) == before
 
 
 @pytest.mark.task(5)

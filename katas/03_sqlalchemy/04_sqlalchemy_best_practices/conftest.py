@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy_best_practices import Base, User, create_app, make_engine
 
@@ -57,11 +57,21 @@ def client(engine: Engine) -> Iterator[TestClient]:
 def awkward_names(engine: Engine) -> list[str]:
     """Commits one user per awkward name, in this order (ids 1, 2, ...); returns the names.
 
-    Emails are `awkward0@example.com`, `awkward1@example.com`, ...
+    The rows are then stored out of id order (see `store_out_of_id_order`). Emails are
+    `awkward0@example.com`, `awkward1@example.com`, ...
     """
     with Session(engine) as session:
         session.add_all(
             User(name=name, email=f"awkward{n}@example.com") for n, name in enumerate(AWKWARD_NAMES)
         )
         session.commit()
+    store_out_of_id_order(engine)
     return list(AWKWARD_NAMES)
+
+
+def store_out_of_id_order(engine: Engine) -> None:
+    """Rewrites every user, newest first: PostgreSQL then stores the rows out of id order, so
+    only an ORDER BY returns them by id. (SQLite keeps its rows in id order.)"""
+    with engine.begin() as connection:
+        for user_id in sorted(connection.scalars(select(User.id)), reverse=True):
+            connection.execute(update(User).where(User.id == user_id).values(id=User.id))

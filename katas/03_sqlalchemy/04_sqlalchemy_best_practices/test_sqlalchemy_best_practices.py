@@ -3,22 +3,26 @@
 Every database test runs on SQLite and, when KATAS_POSTGRES_URL is set, on PostgreSQL.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy_best_practices import (
+    Base,
     DuplicateEmailError,
     InvalidBatchError,
     Post,
     User,
     UserIn,
     UserRepository,
+    create_app,
     make_engine,
 )
 
@@ -124,6 +128,11 @@ def test_list_with_posts_returns_users_and_their_posts_in_id_order(
     engine: Engine, session: Session
 ) -> None:
     add_users_with_posts(engine, [2, 0, 3])
+    # Rewrite every user, newest first: PostgreSQL then stores the rows out of id order, so
+    # only an ORDER BY returns them by id. (SQLite keeps its rows in id order.)
+    with engine.begin() as connection:
+        for user_id in sorted(connection.scalars(select(User.id)), reverse=True):
+            connection.execute(update(User).where(User.id == user_id).values(id=User.id))
     users = UserRepository(session).list_with_posts()
     assert [(user.name, [post.title for post in user.posts]) for user in users] == [
         ("user 00", ["post 0.0", "post 0.1"]),
@@ -297,7 +306,9 @@ def test_post_users_creates_a_user(engine: Engine, client: TestClient) -> None:
     body = response.json()
     assert body == {"id": body["id"], "name": "Ann", "email": "ann@example.com"}
     assert isinstance(body["id"], int)
-    assert names_in_database(engine) == ["Ann"]
+    short = client.post("/users", json={"name": "A", "email": "a@example.com"})
+    assert short.status_code == 201, short.text
+    assert names_in_database(engine) == ["Ann", "A"]
 
 
 @pytest.mark.task(5)
@@ -332,10 +343,80 @@ def test_post_an_invalid_user_is_422_and_writes_nothing(
     assert names_in_database(engine) == []
 
 
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """Your `make_engine` on a PostgreSQL database of the test's own, with the tables."""
+    engine = make_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def email_committed_just_before_the_insert(engine: Engine, email: str) -> Iterator[list[str]]:
+    """Inside the block, just before the first INSERT into `users` that `engine` sends, another
+    connection commits a user with `email`: two sign-ups racing, made certain. Whatever your
+    code checked before that INSERT, the email is now taken."""
+    racer = create_engine(engine.url)
+    fired: list[str] = []
+
+    def commit_the_same_email_first(
+        connection: Connection, cursor: object, statement: str, *args: object
+    ) -> None:
+        if not fired and statement.lstrip().upper().startswith("INSERT INTO USERS"):
+            fired.append(statement)
+            with racer.begin() as other:
+                other.execute(insert(User).values(name="Racer", email=email))
+
+    event.listen(engine, "before_cursor_execute", commit_the_same_email_first)
+    try:
+        yield fired
+    finally:
+        event.remove(engine, "before_cursor_execute", commit_the_same_email_first)
+        racer.dispose()
+
+
+# On SQLite a transaction that has read holds a lock that keeps any other writer from committing
+# until it ends: the race cannot happen there, so these two run on PostgreSQL only.
+@pytest.mark.postgres
+@pytest.mark.task(5)
+def test_an_email_taken_between_a_check_and_the_insert_is_still_a_duplicate(
+    postgres_engine: Engine,
+) -> None:
+    with Session(postgres_engine) as session:
+        repository = UserRepository(session)
+        repository.add(UserIn(name="Ann", email="ann@example.com"))  # the caller's earlier work
+        with (
+            email_committed_just_before_the_insert(postgres_engine, "bob@example.com") as fired,
+            pytest.raises(DuplicateEmailError) as raised,
+        ):
+            repository.add(UserIn(name="Bob", email="bob@example.com"))
+        assert fired, "no INSERT into users was sent"
+        assert str(raised.value) == "A user with email bob@example.com already exists"
+        repository.add(UserIn(name="Cy", email="cy@example.com"))  # the session still works
+        session.commit()
+    assert sorted(names_in_database(postgres_engine)) == ["Ann", "Cy", "Racer"]
+
+
+@pytest.mark.postgres
+@pytest.mark.task(5)
+def test_post_an_email_taken_by_a_racing_request_is_409(postgres_engine: Engine) -> None:
+    with (
+        TestClient(create_app(postgres_engine)) as client,
+        email_committed_just_before_the_insert(postgres_engine, "ann@example.com") as fired,
+    ):
+        response = client.post("/users", json={"name": "Ann", "email": "ann@example.com"})
+    assert fired, "no INSERT into users was sent"
+    assert response.status_code == 409, response.text
+    assert response.json() == {"detail": "A user with email ann@example.com already exists"}
+    assert names_in_database(postgres_engine) == ["Racer"]
+
+
 # --- Task 6: bulk inserts, all or nothing ---------------------------------------------------
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_add_many_inserts_every_row_and_returns_the_count(engine: Engine, session: Session) -> None:
     assert UserRepository(session).add_many(user_rows(3)) == 3
     session.commit()
@@ -343,6 +424,7 @@ def test_add_many_inserts_every_row_and_returns_the_count(engine: Engine, sessio
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_add_many_of_no_rows_inserts_nothing(engine: Engine, session: Session) -> None:
     assert UserRepository(session).add_many([]) == 0
     session.commit()
@@ -350,6 +432,7 @@ def test_add_many_of_no_rows_inserts_nothing(engine: Engine, session: Session) -
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_add_many_sends_far_fewer_statements_than_rows(engine: Engine, session: Session) -> None:
     session.connection()  # BEGIN now: the transaction's start is not what is counted
     with count_statements(engine) as statements:
@@ -361,6 +444,7 @@ def test_add_many_sends_far_fewer_statements_than_rows(engine: Engine, session: 
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "bad_row",
     [
@@ -388,6 +472,17 @@ def test_a_bad_row_rejects_the_whole_batch_before_anything_is_sent(
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
+def test_a_bad_first_row_is_reported_at_index_0(engine: Engine, session: Session) -> None:
+    with pytest.raises(InvalidBatchError) as raised:
+        UserRepository(session).add_many([{"name": "", "email": "a@b.io"}, *user_rows(2)])
+    assert raised.value.index == 0
+    session.commit()
+    assert names_in_database(engine) == []
+
+
+@pytest.mark.task(6)
+@pytest.mark.stretch
 def test_a_batch_with_a_taken_email_writes_none_of_its_rows(
     engine: Engine, session: Session
 ) -> None:

@@ -28,9 +28,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError, NoSuchTableError
 from sqlalchemy.orm import Session
 from table_creation_methods import (
+    Base,
     DeclarativeProduct,
+    HybridBase,
     HybridProduct,
     ImperativeProduct,
+    hybrid_products,
+    imperative_products,
+    imperative_registry,
     reflect_table,
 )
 
@@ -115,6 +120,15 @@ def values_of(product: object) -> dict[str, object]:
 
 
 # --- tasks 1-3: each mapping on its own ---------------------------------------------------------
+
+
+@pytest.mark.task(2)
+def test_the_plain_class_is_mapped_onto_imperative_products() -> None:
+    assert table_of(ImperativeProduct) is imperative_products
+    assert inspect(ImperativeProduct).registry is imperative_registry
+    assert imperative_products.metadata is imperative_registry.metadata
+    # The domain class stays plain: no declarative base, no mixin.
+    assert ImperativeProduct.__mro__ == (ImperativeProduct, object)
 
 
 @pytest.mark.parametrize("mapped", MAPPINGS)
@@ -227,7 +241,11 @@ def test_postgresql_refuses_strings_longer_than_the_column(
 @pytest.mark.task(4)
 def test_each_mapping_has_its_own_products_table_in_its_own_metadata() -> None:
     tables = [table_of(mapped) for mapped in ALL_MAPPED]
+    given = [DeclarativeProduct.__table__, imperative_products, hybrid_products]
+    assert all(table is named for table, named in zip(tables, given, strict=True))
     assert [table.name for table in tables] == ["products"] * 3
+    metadatas = [Base.metadata, imperative_registry.metadata, HybridBase.metadata]
+    assert all(table.metadata is own for table, own in zip(tables, metadatas, strict=True))
     assert len({id(table.metadata) for table in tables}) == 3
 
 

@@ -121,6 +121,6 @@ class HTTPLog(IdMixin, TimestampMixin, Base):
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions on `engine` whose ORM queries hide soft-deleted rows."""
-    # TODO(task 6): a sessionmaker with a "do_orm_execute" listener that adds
+    # TODO(task 7): a sessionmaker with a "do_orm_execute" listener that adds
     # with_loader_criteria(SoftDeleteMixin, ...) unless include_deleted=True is set.
     raise NotImplementedError("make_session_factory is not written yet")

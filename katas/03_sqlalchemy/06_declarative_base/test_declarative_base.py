@@ -3,7 +3,7 @@
 Every database test runs on SQLite and, when KATAS_POSTGRES_URL is set, on PostgreSQL.
 """
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 from declarative_base import Author, BlogPost, HTTPLog, UTCDateTime, table_name
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import DateTime, Engine, String, Table, func, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import StatementError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
 FIXTURE_EXAMPLES = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -212,6 +212,21 @@ def test_process_bind_param_refuses_naive_and_sends_utc() -> None:
     assert is_utc(sent), sent
 
 
+class NoOffset(tzinfo):
+    """A time zone that does not know its offset: Python counts its datetimes as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+@pytest.mark.task(3)
+def test_a_tzinfo_without_an_offset_is_naive_too() -> None:
+    value = datetime(2024, 5, 1, 12, 0, tzinfo=NoOffset())
+    assert value.utcoffset() is None  # naive, by Python's definition
+    with pytest.raises(ValueError):
+        UTCDateTime().process_bind_param(value, sqlite.dialect())
+
+
 @pytest.mark.task(3)
 @pytest.mark.parametrize(
     "returned",
@@ -353,6 +368,15 @@ def test_updated_at_moves_on_update_and_created_at_does_not(engine: Engine) -> N
 
 
 @pytest.mark.task(6)
+def test_deleted_at_is_a_nullable_utc_timestamp_of_soft_deletable_models_only() -> None:
+    deleted_at = inspect(BlogPost).columns["deleted_at"]
+    assert deleted_at.nullable is True
+    assert isinstance(deleted_at.type, UTCDateTime), deleted_at.type
+    assert "deleted_at" not in inspect(Author).columns
+    assert "deleted_at" not in inspect(HTTPLog).columns
+
+
+@pytest.mark.task(6)
 def test_soft_delete_marks_the_row_once() -> None:
     post = BlogPost(title="Hello")
     assert post.deleted_at is None
@@ -367,10 +391,8 @@ def test_soft_delete_marks_the_row_once() -> None:
 
 
 @pytest.mark.task(6)
-def test_a_soft_deleted_row_stays_in_the_table_with_its_time(
-    engine: Engine, session_factory: sessionmaker[Session]
-) -> None:
-    with session_factory() as session:
+def test_a_soft_deleted_row_stays_in_the_table_with_its_time(engine: Engine) -> None:
+    with Session(engine) as session:
         author = Author(name="Ann", email="ann@example.com")
         author.posts = [BlogPost(title="kept"), BlogPost(title="gone")]
         session.add(author)
@@ -380,7 +402,7 @@ def test_a_soft_deleted_row_stays_in_the_table_with_its_time(
         gone.soft_delete()
         session.commit()
         after = now()
-    with Session(engine) as plain:  # a session not made by your factory sees every row
+    with Session(engine) as plain:
         rows = plain.execute(select(BlogPost.title, BlogPost.deleted_at).order_by(BlogPost.id))
         (kept, kept_deleted_at), (gone_title, gone_deleted_at) = rows.all()
     assert (kept, kept_deleted_at) == ("kept", None)
@@ -389,19 +411,46 @@ def test_a_soft_deleted_row_stays_in_the_table_with_its_time(
     assert before <= gone_deleted_at <= after
 
 
-@pytest.mark.task(6)
+# --- Task 7 (stretch): a session factory that hides soft-deleted rows -----------------------
+
+
+@pytest.mark.task(7)
+@pytest.mark.stretch
 def test_queries_hide_soft_deleted_rows(session_factory: sessionmaker[Session]) -> None:
     _, gone_id = add_posts_deleting_one(session_factory, "kept", "gone", deleted="gone")
     with session_factory() as session:
         assert [post.title for post in session.scalars(select(BlogPost))] == ["kept"]
         assert session.scalars(select(BlogPost.title)).all() == ["kept"]
         assert session.scalar(select(func.count()).select_from(BlogPost)) == 1
+        alias = aliased(BlogPost)
+        assert session.scalars(select(alias.title)).all() == ["kept"]
         assert session.get(BlogPost, gone_id) is None
         # Models without the mixin are not filtered.
         assert session.scalars(select(Author.name)).all() == ["Ann"]
 
 
-@pytest.mark.task(6)
+@pytest.mark.task(7)
+@pytest.mark.stretch
+def test_the_identity_map_answers_get_before_any_filter(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory() as session:
+        author = Author(name="Ann", email="ann@example.com")
+        post = BlogPost(title="gone", author=author)
+        session.add(post)
+        session.commit()
+        post.soft_delete()
+        session.commit()
+        # The session still holds the object: get() refreshes its columns (a column load, not
+        # filtered) and returns it, deleted as it is. Check deleted_at, or ask the database.
+        held = session.get(BlogPost, post.id)
+        assert held is post
+        assert held.deleted_at is not None
+        assert session.get(BlogPost, post.id, populate_existing=True) is None
+
+
+@pytest.mark.task(7)
+@pytest.mark.stretch
 def test_relationships_hide_soft_deleted_rows(session_factory: sessionmaker[Session]) -> None:
     author_id, _ = add_posts_deleting_one(session_factory, "first", "gone", "third", deleted="gone")
     with session_factory() as session:
@@ -413,7 +462,8 @@ def test_relationships_hide_soft_deleted_rows(session_factory: sessionmaker[Sess
         assert [post.title for post in eager.posts] == ["first", "third"]
 
 
-@pytest.mark.task(6)
+@pytest.mark.task(7)
+@pytest.mark.stretch
 def test_include_deleted_shows_soft_deleted_rows(session_factory: sessionmaker[Session]) -> None:
     _, gone_id = add_posts_deleting_one(session_factory, "kept", "gone", deleted="gone")
     with session_factory() as session:
@@ -426,7 +476,8 @@ def test_include_deleted_shows_soft_deleted_rows(session_factory: sessionmaker[S
         assert gone.deleted_at is not None
 
 
-@pytest.mark.task(6)
+@pytest.mark.task(7)
+@pytest.mark.stretch
 def test_only_sessions_from_the_factory_hide_rows(
     engine: Engine, session_factory: sessionmaker[Session]
 ) -> None:

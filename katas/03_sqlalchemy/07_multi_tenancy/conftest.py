@@ -68,7 +68,7 @@ def admin_bind(layout: str, engine: Engine, tenant: str) -> Engine:
 @pytest.fixture(
     params=[
         pytest.param("rows", marks=pytest.mark.task(4)),
-        pytest.param("schemas", marks=pytest.mark.task(6)),
+        pytest.param("schemas", marks=[pytest.mark.task(6), pytest.mark.stretch]),
     ]
 )
 def layout(request: pytest.FixtureRequest) -> str:

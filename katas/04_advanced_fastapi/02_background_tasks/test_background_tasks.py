@@ -232,6 +232,20 @@ async def test_newsletter_mails_go_out_after_the_response_in_subscription_order(
 
 
 @pytest.mark.task(3)
+@pytest.mark.parametrize(
+    "subject",
+    [pytest.param("!", id="one-character"), pytest.param("x" * 100, id="100-characters")],
+)
+async def test_a_subject_of_1_to_100_characters_is_sent(
+    client: httpx.AsyncClient, journal: Journal, subject: str
+) -> None:
+    await subscribe_all(client, "ann@example.com")
+    accepted = await client.post("/newsletters", json={"subject": subject})
+    assert accepted.status_code == 202, accepted.text
+    assert mails(journal)[-1] == mail("ann@example.com", subject)
+
+
+@pytest.mark.task(3)
 async def test_a_newsletter_without_subscribers_sends_nothing(
     client: httpx.AsyncClient, journal: Journal
 ) -> None:
@@ -320,6 +334,40 @@ async def test_concurrent_exports_are_complete_and_leave_no_file_behind(
     for exported in exports:
         assert exported.status_code == 200, exported.text
         assert exported.text == expected
+    assert files_in(export_dir) == []
+
+
+@pytest.mark.task(4)
+async def test_two_exports_in_flight_at_once_each_send_their_own_file(
+    app: FastAPI, export_dir: Path, new_client: NewClient
+) -> None:
+    # Each export is held just before its response starts (its file is written by then) until
+    # both are: the second export's file is written while the first one's is still being sent.
+    held = asyncio.Queue[str]()
+    release = asyncio.Event()
+
+    async def holding(scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_when_released(message: Message) -> None:
+            if message["type"] == "http.response.start" and scope["path"].endswith("/export"):
+                held.put_nowait(scope["path"])
+                await release.wait()
+            await send(message)
+
+        await app(scope, receive, send_when_released)
+
+    async with new_client(holding) as client, asyncio.timeout(10):
+        await subscribe_all(client, "ann@example.com")
+        first = asyncio.create_task(client.get("/subscribers/export"))
+        await held.get()  # the first export is written, not yet sent
+        await subscribe_all(client, "bob@example.com")
+        second = asyncio.create_task(client.get("/subscribers/export"))
+        await held.get()  # the second one too: both are in flight
+        release.set()
+        first_export, second_export = await first, await second
+    assert first_export.status_code == 200, first_export.text
+    assert first_export.text == "email\nann@example.com\n"
+    assert second_export.status_code == 200, second_export.text
+    assert second_export.text == "email\nann@example.com\nbob@example.com\n"
     assert files_in(export_dir) == []
 
 

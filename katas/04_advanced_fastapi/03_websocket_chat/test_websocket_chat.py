@@ -5,6 +5,7 @@ waits until a frame arrives, so to prove that a client got *nothing* the tests m
 else happen next and check that it is the very next frame that client receives.
 """
 
+import contextlib
 from contextlib import ExitStack
 from typing import Any
 
@@ -46,6 +47,9 @@ def assert_error_frame(frame: dict[str, Any], locs: list[list[str | int]]) -> No
     assert frame["type"] == "error", frame
     assert [error["loc"] for error in frame["detail"]] == locs, frame
     assert all(isinstance(error["msg"], str) and error["msg"] for error in frame["detail"]), frame
+    # Nothing beyond loc, msg and an optional type: no echo of the refused input, no docs URL,
+    # no context (which may hold objects that are not even JSON).
+    assert all(set(error) <= {"loc", "msg", "type"} for error in frame["detail"]), frame
 
 
 # Task 1 -------------------------------------------------------------------------------------
@@ -430,3 +434,46 @@ def test_closing_one_of_two_connections_keeps_the_other(client: TestClient, app:
         bob.send_json({"text": "still there, alice?"})
         assert laptop.receive_json() == said("bob", "still there, alice?")
         assert bob.receive_json() == said("bob", "still there, alice?")
+
+
+@pytest.mark.task(5)
+async def test_a_vanished_client_is_forgotten_even_though_nothing_can_be_sent_to_it(
+    app: FastAPI,
+) -> None:
+    # The endpoint driven the way a server drives it, for a client whose network dropped: once
+    # the disconnect has been received, every send raises (uvicorn's does: the socket is gone).
+    # TestClient cannot show this: it accepts sends to a closed socket without complaint.
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1006}]
+    sent: list[dict[str, Any]] = []
+    gone = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal gone
+        message = incoming.pop(0)
+        gone = message["type"] == "websocket.disconnect"
+        return message
+
+    async def send(message: dict[str, Any]) -> None:
+        if gone:
+            raise OSError("the client has gone away")
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/ws/general",
+        "raw_path": b"/ws/general",
+        "root_path": "",
+        "query_string": b"token=t-alice",
+        "headers": [(b"host", b"testserver")],
+        "server": ("testserver", 80),
+        "client": ("testclient", 50000),
+        "subprotocols": [],
+        "state": {},
+    }
+    with contextlib.suppress(Exception):  # the error of the failed send may come out, or not
+        await app(scope, receive, send)
+    assert [message["type"] for message in sent] == ["websocket.accept", "websocket.send"]
+    assert manager_of(app).rooms() == []
+    assert manager_of(app).users("general") == []

@@ -70,7 +70,7 @@ class Post(Base):
 class UserForm(Form):
     """The base of the generated user form: adds a password field that is not a column."""
 
-    # TODO(task 4): a `password` field that renders as <input type="password">.
+    # TODO(task 5): a `password` field that renders as <input type="password">.
 
 
 class UserAdmin(ModelView, model=User):
@@ -78,33 +78,33 @@ class UserAdmin(ModelView, model=User):
 
     # TODO(task 3): list id, email, full name and is_admin; search email and full name; keep
     #   password_hash out of the details page and the forms (and posts out of the form).
-    # TODO(task 4): build the form on UserForm.
+    # TODO(task 5): build the form on UserForm.
 
     async def on_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
     ) -> None:
         """Turns the form's password into a hash; an empty one keeps the current hash."""
-        # TODO(task 4): pop "password" from data and hash it into model.password_hash; raise
+        # TODO(task 5): pop "password" from data and hash it into model.password_hash; raise
         #   ValueError (its message is shown on the page) for a short password, or for an
         #   empty one on create; on edit, an empty one changes nothing.
         raise NotImplementedError("UserAdmin.on_model_change is not written yet")
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         """Creates the user; a taken email becomes a plain message."""
-        # TODO(task 4): call sqladmin's insert_model; turn an IntegrityError into
+        # TODO(task 5): call sqladmin's insert_model; turn an IntegrityError into
         #   ValueError(EMAIL_TAKEN).
         raise NotImplementedError("UserAdmin.insert_model is not written yet")
 
     async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
         """Updates the user; a taken email becomes a plain message."""
-        # TODO(task 4): the same for sqladmin's update_model.
+        # TODO(task 5): the same for sqladmin's update_model.
         raise NotImplementedError("UserAdmin.update_model is not written yet")
 
 
 class PostAdmin(ModelView, model=Post):
     """Posts with their author."""
 
-    # TODO(task 5): list id, title and author; search the title.
+    # TODO(task 4): list id, title and author; search the title.
 
 
 class AdminAuth(AuthenticationBackend):
@@ -139,5 +139,5 @@ def create_app(engine: Engine, secret_key: str) -> FastAPI:
     # TODO(task 1): a FastAPI app; one sessionmaker on the engine; sqladmin's Admin titled
     #   ADMIN_TITLE with AdminAuth as its authentication backend.
     # TODO(task 3): add UserAdmin.
-    # TODO(task 5): add PostAdmin.
+    # TODO(task 4): add PostAdmin.
     raise NotImplementedError("create_app is not written yet")

@@ -1,10 +1,12 @@
 """Tests for kata 4.4: sqladmin views for users and posts, behind an admin login."""
 
+import asyncio
 import base64
 import binascii
 import contextlib
 import itertools
 import json
+from typing import Any
 
 import httpx2
 import pytest
@@ -14,7 +16,7 @@ from argon2.exceptions import VerificationError
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 # The rows the `engine` fixture seeds (conftest.py): email -> (full name, password, is_admin),
@@ -213,6 +215,53 @@ def test_the_session_cookie_carries_no_password_and_no_hash(
 
 
 @pytest.mark.task(2)
+def test_the_session_holds_the_admins_id_and_nothing_else(client: TestClient) -> None:
+    assert log_in(client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
+    payloads = []
+    for text in session_cookie_texts(client):
+        with contextlib.suppress(ValueError):
+            payloads.append(json.loads(text))
+    assert payloads == [{"user_id": 1}]
+
+
+def on_the_event_loop() -> bool:
+    """Whether the calling thread is running an event loop (TestClient's portal thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.task(2)
+def test_login_and_the_session_check_keep_blocking_work_off_the_event_loop(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every SQL statement and every argon2 verification records whether it ran on the loop.
+    blocked: list[str] = []
+    original_verify = PasswordHasher.verify
+
+    def watched_verify(self: PasswordHasher, *args: Any, **kwargs: Any) -> bool:
+        if on_the_event_loop():
+            blocked.append("password_hasher.verify")
+        return original_verify(self, *args, **kwargs)
+
+    def watch_statement(*args: Any) -> None:
+        if on_the_event_loop():
+            blocked.append(str(args[2]))  # the SQL of the statement
+
+    monkeypatch.setattr(PasswordHasher, "verify", watched_verify)
+    event.listen(engine, "before_cursor_execute", watch_statement)
+    try:
+        assert log_in(client, ADMIN_EMAIL, "wrong password").status_code == 400
+        assert log_in(client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
+        assert client.get("/admin/user/list").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", watch_statement)
+    assert blocked == [], "run the query and verify with run_in_threadpool"
+
+
+@pytest.mark.task(2)
 def test_logout_ends_the_session(admin_client: TestClient) -> None:
     assert admin_client.get("/admin/user/list").status_code == 200
     response = admin_client.get("/admin/logout", follow_redirects=False)
@@ -315,7 +364,83 @@ def test_the_user_forms_have_no_hash_field(admin_client: TestClient) -> None:
         assert 'name="password_hash"' not in response.text
 
 
-# Task 4: users are created and edited through the form; the password is hashed on the way in.
+# Task 4: posts, with their author.
+
+
+@pytest.mark.task(4)
+def test_the_post_list_shows_titles_and_authors(admin_client: TestClient) -> None:
+    response = admin_client.get("/admin/post/list")
+    assert response.status_code == 200, response.text
+    for text in ("Hello admin", "bob@example.org", "Second thoughts", "carol@example.net"):
+        assert text in response.text
+
+
+@pytest.mark.task(4)
+def test_search_filters_posts_by_title(admin_client: TestClient) -> None:
+    response = admin_client.get("/admin/post/list", params={"search": "thoughts"})
+    assert response.status_code == 200, response.text
+    assert "Second thoughts" in response.text
+    assert "Hello admin" not in response.text
+
+
+@pytest.mark.task(4)
+def test_a_post_created_through_the_form_is_stored_with_its_author(
+    admin_client: TestClient, engine: Engine
+) -> None:
+    response = admin_client.post(
+        "/admin/post/create",
+        data={"title": "Fresh", "body": "Written in the admin.", "author": "3", "save": "Save"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
+    with Session(engine) as session:
+        post = session.scalar(select(Post).where(Post.title == "Fresh"))
+        assert post is not None
+        assert post.body == "Written in the admin."
+        assert post.author.email == "carol@example.net"
+
+
+@pytest.mark.task(4)
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"body": "No title.", "author": "3"}, id="no-title"),
+        pytest.param({"title": "Orphan", "body": "No author."}, id="no-author"),
+        pytest.param({"title": "Ghost", "author": "99"}, id="unknown-author"),
+    ],
+)
+def test_an_invalid_post_is_400_and_nothing_is_stored(
+    admin_client: TestClient, engine: Engine, fields: dict[str, str]
+) -> None:
+    response = admin_client.post(
+        "/admin/post/create", data={**fields, "save": "Save"}, follow_redirects=False
+    )
+    assert response.status_code == 400, response.text
+    assert count_rows(engine, Post) == 2
+
+
+@pytest.mark.task(4)
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/admin/post/list", id="list"),
+        pytest.param("/admin/post/details/1", id="details"),
+        pytest.param("/admin/post/edit/1", id="edit-form"),
+        pytest.param("/admin/post/create", id="create-form"),
+        pytest.param("/admin/post/export/csv", id="export-csv"),
+    ],
+)
+def test_no_post_page_shows_a_password_hash(
+    admin_client: TestClient, seed_hashes: dict[str, str], path: str
+) -> None:
+    response = admin_client.get(path)
+    assert response.status_code == 200, response.text
+    assert HASH_MARKER not in response.text
+    for stored in seed_hashes.values():
+        assert stored not in response.text
+
+
+# Task 5 (stretch): users created and edited through the form, the password hashed on the way in.
 
 EMAILS = itertools.count()
 NEW_USER = {"email": "dave@example.com", "full_name": "Dave Dev", "password": "dave's passphrase"}
@@ -333,7 +458,8 @@ def edit_user(client: TestClient, user_id: int, **fields: str) -> httpx2.Respons
     )
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_the_create_form_asks_for_a_password(admin_client: TestClient) -> None:
     response = admin_client.get("/admin/user/create")
     assert response.status_code == 200, response.text
@@ -341,7 +467,8 @@ def test_the_create_form_asks_for_a_password(admin_client: TestClient) -> None:
     assert 'type="password"' in response.text
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_a_user_created_through_the_form_is_stored_with_an_argon2_hash(
     admin_client: TestClient, engine: Engine
 ) -> None:
@@ -356,7 +483,8 @@ def test_a_user_created_through_the_form_is_stored_with_an_argon2_hash(
     assert password_matches(user.password_hash, NEW_USER["password"])
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_an_admin_created_through_the_form_can_log_in(
     admin_client: TestClient, engine: Engine
 ) -> None:
@@ -367,7 +495,8 @@ def test_an_admin_created_through_the_form_can_log_in(
     assert admin_client.get("/admin/user/list").status_code == 200
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "fields",
     [
@@ -387,7 +516,8 @@ def test_an_invalid_new_user_is_400_and_nothing_is_stored(
     assert count_rows(engine, User) == len(USERS)
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_a_taken_email_is_400_with_a_message_and_no_hash_on_the_page(
     admin_client: TestClient, engine: Engine
 ) -> None:
@@ -398,7 +528,8 @@ def test_a_taken_email_is_400_with_a_message_and_no_hash_on_the_page(
     assert count_rows(engine, User) == len(USERS)
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_editing_with_an_empty_password_keeps_the_old_one(
     admin_client: TestClient, engine: Engine
 ) -> None:
@@ -412,7 +543,8 @@ def test_editing_with_an_empty_password_keeps_the_old_one(
     assert password_matches(user.password_hash, ADMIN_PASSWORD)
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_editing_with_a_new_password_replaces_the_hash(
     admin_client: TestClient, engine: Engine
 ) -> None:
@@ -426,7 +558,8 @@ def test_editing_with_a_new_password_replaces_the_hash(
     assert not password_matches(user.password_hash, USERS["bob@example.org"][1])
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_editing_with_a_short_password_is_400_and_keeps_the_hash(
     admin_client: TestClient, engine: Engine, seed_hashes: dict[str, str]
 ) -> None:
@@ -439,7 +572,8 @@ def test_editing_with_a_short_password_is_400_and_keeps_the_hash(
     assert user.password_hash == seed_hashes["bob@example.org"]
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_editing_to_a_taken_email_is_400_and_leaks_no_hash(
     admin_client: TestClient, engine: Engine
 ) -> None:
@@ -455,7 +589,8 @@ def test_editing_to_a_taken_email_is_400_and_leaks_no_hash(
     assert password_matches(bob.password_hash, USERS["bob@example.org"][1])
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "password",
     [
@@ -475,7 +610,8 @@ def test_edge_case_passwords_are_accepted_and_hashed(
     assert password_matches(user.password_hash, password)
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 @settings(
     max_examples=10,
     deadline=None,
@@ -493,79 +629,3 @@ def test_any_password_of_eight_or_more_characters_round_trips(
     assert user is not None
     assert user.password_hash != password
     assert password_matches(user.password_hash, password)
-
-
-# Task 5: posts, with their author.
-
-
-@pytest.mark.task(5)
-def test_the_post_list_shows_titles_and_authors(admin_client: TestClient) -> None:
-    response = admin_client.get("/admin/post/list")
-    assert response.status_code == 200, response.text
-    for text in ("Hello admin", "bob@example.org", "Second thoughts", "carol@example.net"):
-        assert text in response.text
-
-
-@pytest.mark.task(5)
-def test_search_filters_posts_by_title(admin_client: TestClient) -> None:
-    response = admin_client.get("/admin/post/list", params={"search": "thoughts"})
-    assert response.status_code == 200, response.text
-    assert "Second thoughts" in response.text
-    assert "Hello admin" not in response.text
-
-
-@pytest.mark.task(5)
-def test_a_post_created_through_the_form_is_stored_with_its_author(
-    admin_client: TestClient, engine: Engine
-) -> None:
-    response = admin_client.post(
-        "/admin/post/create",
-        data={"title": "Fresh", "body": "Written in the admin.", "author": "3", "save": "Save"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 302, response.text
-    with Session(engine) as session:
-        post = session.scalar(select(Post).where(Post.title == "Fresh"))
-        assert post is not None
-        assert post.body == "Written in the admin."
-        assert post.author.email == "carol@example.net"
-
-
-@pytest.mark.task(5)
-@pytest.mark.parametrize(
-    "fields",
-    [
-        pytest.param({"body": "No title.", "author": "3"}, id="no-title"),
-        pytest.param({"title": "Orphan", "body": "No author."}, id="no-author"),
-        pytest.param({"title": "Ghost", "author": "99"}, id="unknown-author"),
-    ],
-)
-def test_an_invalid_post_is_400_and_nothing_is_stored(
-    admin_client: TestClient, engine: Engine, fields: dict[str, str]
-) -> None:
-    response = admin_client.post(
-        "/admin/post/create", data={**fields, "save": "Save"}, follow_redirects=False
-    )
-    assert response.status_code == 400, response.text
-    assert count_rows(engine, Post) == 2
-
-
-@pytest.mark.task(5)
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param("/admin/post/list", id="list"),
-        pytest.param("/admin/post/details/1", id="details"),
-        pytest.param("/admin/post/edit/1", id="edit-form"),
-        pytest.param("/admin/post/create", id="create-form"),
-        pytest.param("/admin/post/export/csv", id="export-csv"),
-    ],
-)
-def test_no_post_page_shows_a_password_hash(
-    admin_client: TestClient, seed_hashes: dict[str, str], path: str
-) -> None:
-    response = admin_client.get(path)
-    assert response.status_code == 200, response.text
-    assert HASH_MARKER not in response.text
-    for stored in seed_hashes.values():
-        assert stored not in response.text

@@ -1,6 +1,7 @@
 """Tests for kata 4.6: resources opened once by the lifespan, shared by requests, then closed."""
 
 import asyncio
+import inspect
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
@@ -9,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lifespan_events import create_app
+from lifespan_events import create_app, get_client, get_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
@@ -167,6 +168,49 @@ async def test_without_the_lifespan_requests_get_503_and_open_nothing(
 
 
 @pytest.mark.task(2)
+def test_two_apps_running_at_once_each_use_their_own_resources(
+    tracked_engine: TrackedEngine, tracked_client: TrackedClient, tmp_path: Path
+) -> None:
+    def rate(value: float) -> Callable[[httpx.Request], httpx.Response]:
+        return lambda request: httpx.Response(200, json={"currency": "USD", "rate": value})
+
+    first = create_app(
+        lambda: tracked_engine(f"sqlite+aiosqlite:///{tmp_path / 'first.sqlite'}"),
+        lambda: tracked_client(httpx.MockTransport(rate(2.0))),
+    )
+    second = create_app(
+        lambda: tracked_engine(f"sqlite+aiosqlite:///{tmp_path / 'second.sqlite'}"),
+        lambda: tracked_client(httpx.MockTransport(rate(3.0))),
+    )
+    with TestClient(first) as one, TestClient(second) as two:
+        assert one.post("/products", json={"name": "Lamp", "price": 10}).status_code == 201
+        assert two.post("/products", json={"name": "Desk", "price": 100}).status_code == 201
+        assert two.post("/products", json={"name": "Sofa", "price": 300}).status_code == 201
+        for http, product_id, amount in [(one, 1, 20.0), (two, 1, 300.0), (two, 2, 900.0)]:
+            priced = http.get(f"/products/{product_id}/price", params={"currency": "USD"})
+            assert priced.status_code == 200, priced.text
+            assert priced.json()["amount"] == amount, "a request used another app's resources"
+        assert one.get("/products/2/price", params={"currency": "USD"}).status_code == 404
+
+
+@pytest.mark.task(2)
+async def test_after_shutdown_requests_get_503_and_open_nothing(
+    app: FastAPI, journal: Journal, db_connections: Counter[str]
+) -> None:
+    async with LifespanManager(app):
+        pass
+    assert journal == ONE_LIFE
+    # The app is still reachable without a lifespan (a server draining, a test reusing it):
+    # its resources are closed, and a disposed engine would quietly open new connections.
+    async with asgi_client(app) as http:
+        answer = await http.post("/products", json={"name": "Lamp", "price": 40})
+    assert answer.status_code == 503, answer.text
+    assert answer.json() == NOT_OPEN
+    assert journal == ONE_LIFE
+    assert open_connections(db_connections) == 0
+
+
+@pytest.mark.task(2)
 def test_a_mounted_app_whose_lifespan_never_ran_answers_503(app: FastAPI, journal: Journal) -> None:
     # Starlette runs the lifespan of the outermost app only, never that of a mounted sub-app.
     outer = FastAPI()
@@ -176,6 +220,46 @@ def test_a_mounted_app_whose_lifespan_never_ran_answers_503(app: FastAPI, journa
     assert answer.status_code == 503, answer.text
     assert answer.json() == NOT_OPEN
     assert journal == []
+
+
+@pytest.mark.task(2)
+def test_prices_are_rounded_to_the_cent(client: TestClient) -> None:
+    created = client.post("/products", json={"name": "Pen", "price": 10.01})
+    assert created.status_code == 201, created.text
+    priced = client.get(f"/products/{created.json()['id']}/price", params={"currency": "GBP"})
+    assert priced.status_code == 200, priced.text
+    assert priced.json()["amount"] == 8.01  # 10.01 * 0.8 = 8.008
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize("dependency", [get_engine, get_client])
+async def test_each_dependency_refuses_a_request_the_lifespan_never_saw(
+    dependency: Callable[[Request], object],
+) -> None:
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "app": FastAPI()}
+
+    async def call() -> None:
+        result = dependency(Request(scope))
+        if inspect.isawaitable(result):
+            await result
+
+    with pytest.raises(HTTPException) as raised:
+        await call()
+    assert (raised.value.status_code, raised.value.detail) == (503, NOT_OPEN["detail"])
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"name": "L", "price": 0.01}, id="shortest-name-lowest-price"),
+        pytest.param({"name": "L" * 50, "price": 1}, id="longest-name"),
+    ],
+)
+def test_a_product_at_the_limits_is_created(client: TestClient, body: dict[str, object]) -> None:
+    answer = client.post("/products", json=body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["name"] == body["name"]
 
 
 @pytest.mark.task(2)
@@ -248,6 +332,7 @@ def test_a_failing_rates_service_is_502(
     [
         pytest.param({"price": 40}, id="missing-name"),
         pytest.param({"name": "", "price": 40}, id="empty-name"),
+        pytest.param({"name": "L" * 51, "price": 40}, id="name-too-long"),
         pytest.param({"name": "Lamp", "price": 0}, id="zero-price"),
         pytest.param({"name": "Lamp", "price": "cheap"}, id="price-not-a-number"),
     ],
@@ -355,6 +440,7 @@ def misconfigured_client() -> httpx.AsyncClient:
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("failing_step", "error", "match", "expected_journal"),
     [
@@ -405,6 +491,7 @@ def test_a_failed_startup_closes_what_it_opened_and_raises(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 async def test_a_failed_startup_also_fails_under_an_asgi_server(
     engine_factory: EngineFactory, journal: Journal, db_connections: Counter[str]
 ) -> None:

@@ -1,13 +1,20 @@
 """Tests for kata 4.7: nested routers, router dependencies, a custom route class, route names."""
 
 import asyncio
+import re
 import time
 
 import httpx
 import httpx2
 import pytest
-from custom_apirouter import ItemIn, TimedRoute, build_items_router, create_app
-from fastapi import APIRouter, FastAPI
+from custom_apirouter import (
+    ItemIn,
+    TimedRoute,
+    build_admin_router,
+    build_items_router,
+    create_app,
+)
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,9 +46,11 @@ def operations(openapi: dict) -> dict[tuple[str, str], dict]:
 
 
 def timed_seconds(response: httpx.Response | httpx2.Response) -> float:
-    """The X-Response-Time value, which must be a number of seconds."""
+    """The X-Response-Time value, which must be a decimal number of seconds ("0.000412")."""
     assert TIMING in response.headers, f"no {TIMING} header: {dict(response.headers)}"
-    return float(response.headers[TIMING])
+    value = response.headers[TIMING]
+    assert re.fullmatch(r"[0-9]+\.[0-9]+", value), f"{TIMING}: {value!r} is not like '0.000412'"
+    return float(value)
 
 
 # Task 1: the items router.
@@ -93,6 +102,7 @@ def test_a_non_integer_id_is_422(items_client: TestClient) -> None:
     [
         pytest.param({"price": 1}, id="missing-name"),
         pytest.param({"name": "", "price": 1}, id="empty-name"),
+        pytest.param({"name": "P" * 51, "price": 1}, id="name-too-long"),
         pytest.param({"name": "Pen", "price": -1}, id="negative-price"),
         pytest.param({"name": "Pen"}, id="missing-price"),
     ],
@@ -106,10 +116,35 @@ def test_an_invalid_item_is_422_and_nothing_is_stored(
 
 
 @pytest.mark.task(1)
+@pytest.mark.parametrize(
+    "name", [pytest.param("P", id="one-letter"), pytest.param("P" * 50, id="50")]
+)
+def test_names_of_1_to_50_characters_are_accepted(items_client: TestClient, name: str) -> None:
+    response = items_client.post("/items", json={"name": name, "price": 0})
+    assert response.status_code == 201, response.text
+    assert response.json() == {"id": 1, "name": name, "price": 0.0}
+
+
+@pytest.mark.task(1)
 def test_every_items_operation_is_tagged_items(items_client: TestClient) -> None:
     found = operations(items_client.get("/openapi.json").json())
     assert set(found) == {("/items", "get"), ("/items", "post"), ("/items/{item_id}", "get")}
     assert all(operation["tags"] == ["items"] for operation in found.values())
+
+
+@pytest.mark.task(1)
+def test_each_call_builds_a_router_of_its_own(bare_app: FastAPI) -> None:
+    first, second = build_items_router(), build_items_router()
+    assert first is not second
+
+    @first.get("/only-here")
+    async def only_here() -> dict[str, bool]:
+        return {"here": True}
+
+    bare_app.include_router(second)
+    with TestClient(bare_app) as client:
+        assert client.get("/items/only-here").status_code == 422  # read_item's int id, no route
+    assert {route.path for route in second.routes} == {"/items", "/items/{item_id}"}
 
 
 # Task 2: the admin router, behind an API key.
@@ -187,6 +222,23 @@ def test_any_other_key_is_401_never_500(admin_client: TestClient, key: str) -> N
     response = admin_client.get("/admin/stats", headers={"X-API-Key": key.encode("latin-1")})
     assert response.status_code == 401, response.text
     assert response.json() == UNAUTHORIZED
+
+
+@pytest.mark.task(2)
+def test_a_route_added_to_the_admin_router_later_is_guarded_too(bare_app: FastAPI) -> None:
+    router = build_admin_router()
+
+    @router.get("/export")
+    async def export() -> dict[str, bool]:
+        return {"exported": True}
+
+    bare_app.include_router(router)
+    with TestClient(bare_app) as client:
+        refused = client.get("/admin/export")
+        assert refused.status_code == 401, refused.text
+        assert refused.json() == UNAUTHORIZED
+        allowed = client.get("/admin/export", headers=KEY)
+        assert allowed.status_code == 200, allowed.text
 
 
 @pytest.mark.task(2)
@@ -373,6 +425,23 @@ def test_the_time_covers_the_endpoint() -> None:
 
 
 @pytest.mark.task(4)
+def test_the_time_covers_the_dependencies() -> None:
+    async def slow_dependency() -> None:
+        await asyncio.sleep(0.1)
+
+    router = APIRouter(route_class=TimedRoute)
+
+    @router.get("/guarded", dependencies=[Depends(slow_dependency)])
+    async def guarded() -> dict[str, bool]:
+        return {"done": True}
+
+    with TestClient(timed_app(router)) as client:
+        response = client.get("/guarded")
+    assert response.status_code == 200, response.text
+    assert timed_seconds(response) >= 0.08
+
+
+@pytest.mark.task(4)
 def test_a_timed_router_stays_timed_when_nested() -> None:
     inner = APIRouter(prefix="/inner", route_class=TimedRoute)
 
@@ -418,6 +487,7 @@ async def test_concurrent_requests_are_timed_separately() -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 def test_create_answers_a_location_that_reads_the_item(client: TestClient) -> None:
     response = client.post("/api/v1/items", json={"name": "Pen", "price": 1})
     assert response.status_code == 201, response.text
@@ -427,6 +497,7 @@ def test_create_answers_a_location_that_reads_the_item(client: TestClient) -> No
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 def test_the_location_follows_the_router_wherever_it_is_included(bare_app: FastAPI) -> None:
     bare_app.include_router(build_items_router(), prefix="/shop")
     with TestClient(bare_app) as client:
@@ -437,6 +508,7 @@ def test_the_location_follows_the_router_wherever_it_is_included(bare_app: FastA
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("name", "params", "path"),
     [
@@ -455,6 +527,7 @@ def test_url_path_for_builds_the_full_path_of_each_route(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 def test_url_path_for_needs_the_path_parameters() -> None:
     with pytest.raises(NoMatchFound):
         create_app(api_key=API_KEY).url_path_for("read_item")

@@ -188,20 +188,20 @@ async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONRes
 
 def json_pointer(tokens: Iterable[str | int]) -> str:
     """The RFC 6901 JSON Pointer of a location: `("items", 0, "a/b")` -> `/items/0/a~1b`."""
-    # TODO(task 4): "/" before each token, with "~" written "~0" and "/" written "~1".
+    # TODO(task 5): "/" before each token, with "~" written "~0" and "/" written "~1".
     raise NotImplementedError("json_pointer is not written yet")
 
 
 async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
     """Every validation error of the request in one 422 problem, each with its location."""
-    # TODO(task 4): one entry per error of exc.errors(): detail, location, and a pointer (body)
+    # TODO(task 5): one entry per error of exc.errors(): detail, location, and a pointer (body)
     # or a parameter name (path, query, header, cookie).
     raise NotImplementedError("validation_problem is not written yet")
 
 
 async def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
     """Any other exception: a generic 500 for the client, the whole story in the log."""
-    # TODO(task 5): a new urn:uuid instance, logged with the traceback; a 500 that says nothing
+    # TODO(task 4): a new urn:uuid instance, logged with the traceback; a 500 that says nothing
     # about the exception.
     raise NotImplementedError("unexpected_problem is not written yet")
 
@@ -210,8 +210,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Registers the four handlers on `app`."""
     # TODO(task 2): domain_problem for every DomainError.
     # TODO(task 3): http_problem for every HTTPException, the router's 404 and 405 included.
-    # TODO(task 4): validation_problem for RequestValidationError.
-    # TODO(task 5): unexpected_problem for everything else.
+    # TODO(task 5): validation_problem for RequestValidationError.
+    # TODO(task 4): unexpected_problem for everything else.
     raise NotImplementedError("install_problem_handlers is not written yet")
 
 

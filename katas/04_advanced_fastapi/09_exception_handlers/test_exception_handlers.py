@@ -12,6 +12,7 @@ import pytest
 from exception_handlers import (
     PROBLEM_TYPES,
     UNEXPECTED_DETAIL,
+    DomainError,
     Settings,
     create_app,
     json_pointer,
@@ -98,6 +99,18 @@ def test_absent_detail_and_instance_are_left_out_not_null() -> None:
 
 
 @pytest.mark.task(1)
+def test_an_empty_detail_is_still_given() -> None:
+    response = problem_response(400, detail="", instance="")
+    assert json.loads(response.body) == {
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "",
+        "instance": "",
+    }
+
+
+@pytest.mark.task(1)
 @settings(max_examples=25, deadline=None)
 @given(code=st.sampled_from(ERROR_STATUSES))
 def test_about_blank_takes_the_status_phrase_as_title(code: HTTPStatus) -> None:
@@ -145,6 +158,14 @@ def test_a_problem_type_other_than_about_blank_needs_a_title() -> None:
 def test_a_status_outside_4xx_and_5xx_is_refused(code: int) -> None:
     with pytest.raises(ValueError):
         problem_response(code, title="Not a problem")
+
+
+@pytest.mark.task(1)
+@pytest.mark.parametrize("code", [400, 599])
+def test_the_first_and_last_error_statuses_are_accepted(code: int) -> None:
+    response = problem_response(code, title="Edge")
+    assert response.status_code == code
+    assert json.loads(response.body) == {"type": "about:blank", "title": "Edge", "status": code}
 
 
 @pytest.mark.task(1)
@@ -221,6 +242,7 @@ def test_unknown_item_is_a_422_problem_naming_the_item(client: TestClient) -> No
     [
         pytest.param("GET", "/accounts/99999", id="read"),
         pytest.param("POST", "/accounts/99999/purchases", id="purchase"),
+        pytest.param("GET", "/accounts/99999/statement", id="statement"),
     ],
 )
 def test_a_missing_account_is_an_about_blank_404(
@@ -249,6 +271,77 @@ def test_a_refused_purchase_changes_nothing(client: TestClient, quantities: dict
     response = client.post("/accounts/12345/purchases", json={"quantities": quantities})
     assert response.status_code in (403, 422), response.text
     assert balance(client, "12345") == 30
+
+
+class AccountClosed(DomainError):
+    """A domain error the shop did not know when the handlers were written."""
+
+    type = PROBLEM_TYPES + "account-closed"
+    title = "The account is closed."
+    status = 409
+
+
+@pytest.mark.task(2)
+def test_any_domain_error_subclass_is_answered_by_the_one_handler(
+    app_settings: Settings,
+) -> None:
+    app = create_app(app_settings)
+
+    @app.post("/accounts/{account_id}/close")
+    async def close_account(account_id: str) -> None:
+        raise AccountClosed(f"Account {account_id} was closed in 2024.", closed_on="2024-05-01")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/accounts/12345/close")
+    assert response.status_code == 409, response.text
+    assert body_of(response) == {
+        "type": "https://shop.example/problems/account-closed",
+        "title": "The account is closed.",
+        "status": 409,
+        "detail": "Account 12345 was closed in 2024.",
+        "instance": "/accounts/12345/close",
+        "closed_on": "2024-05-01",
+    }
+
+
+class Refused(DomainError):
+    """A domain error that keeps every default: about:blank, status 400, no title."""
+
+
+@pytest.mark.task(2)
+def test_a_domain_error_with_the_defaults_is_an_about_blank_400(app_settings: Settings) -> None:
+    app = create_app(app_settings)
+
+    @app.get("/refused")
+    async def refused() -> None:
+        raise Refused("No.")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/refused")
+    assert response.status_code == 400, response.text
+    assert body_of(response) == {
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "No.",
+        "instance": "/refused",
+    }
+
+
+@pytest.mark.task(2)
+@pytest.mark.parametrize(
+    ("quantities", "cost"),
+    [
+        pytest.param({"pad": 2}, 24, id="pads"),
+        pytest.param({"pen": 2, "ink": 1}, 30, id="the-whole-balance"),
+    ],
+)
+def test_a_purchase_up_to_the_balance_is_debited(
+    client: TestClient, quantities: dict[str, int], cost: int
+) -> None:
+    response = client.post("/accounts/12345/purchases", json={"quantities": quantities})
+    assert response.status_code == 201, response.text
+    assert response.json() == {"account": "12345", "cost": cost, "balance": 30 - cost}
 
 
 @pytest.mark.task(2)
@@ -305,10 +398,11 @@ def test_an_http_exception_keeps_its_detail_and_headers(client: TestClient) -> N
     }
 
 
-# --- Task 4: validation errors ------------------------------------------------------------------
+# --- Task 5: validation errors ------------------------------------------------------------------
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_an_invalid_body_lists_every_error_with_a_pointer(client: TestClient) -> None:
     response = client.post(
         "/accounts/12345/purchases",
@@ -341,14 +435,19 @@ def test_an_invalid_body_lists_every_error_with_a_pointer(client: TestClient) ->
     }
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_a_valid_limit_still_lists_accounts(client: TestClient) -> None:
     response = client.get("/accounts", params={"limit": "1"})
     assert response.status_code == 200, response.text
     assert response.json() == [{"id": "12345", "balance": 30}]
+    assert client.get("/accounts", params={"limit": "50"}).status_code == 200
+    too_many = client.get("/accounts", params={"limit": "51"})
+    assert too_many.status_code == 422, too_many.text
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_invalid_parameters_are_named_not_pointed_at(client: TestClient) -> None:
     response = client.get("/accounts", params={"limit": "0"})
     assert response.status_code == 422, response.text
@@ -368,7 +467,8 @@ def test_invalid_parameters_are_named_not_pointed_at(client: TestClient) -> None
     }
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_path_query_and_body_errors_are_listed_together(client: TestClient) -> None:
     response = client.post("/accounts/12a45/purchases", json={"quantities": {}})
     assert response.status_code == 422, response.text
@@ -386,7 +486,8 @@ def test_path_query_and_body_errors_are_listed_together(client: TestClient) -> N
     ]
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -412,14 +513,16 @@ def test_a_body_that_is_wrong_as_a_whole_points_at_the_whole_document(
     assert body_of(response)["detail"] == "The request has 1 error."
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_an_invalid_purchase_changes_nothing(client: TestClient) -> None:
     response = client.post("/accounts/12345/purchases", json={"quantities": {"pen": 2, "ink": 0}})
     assert response.status_code == 422, response.text
     assert balance(client, "12345") == 30
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("tokens", "pointer"),
     [
@@ -436,7 +539,8 @@ def test_json_pointer_escapes_as_rfc_6901_says(tokens: list[str | int], pointer:
     assert json_pointer(tokens) == pointer
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 @settings(max_examples=50, deadline=None)
 @given(document=st.dictionaries(st.text(max_size=6), st.integers(), min_size=1, max_size=4))
 def test_json_pointer_of_any_key_resolves_to_its_value(document: dict[str, int]) -> None:
@@ -444,7 +548,8 @@ def test_json_pointer_of_any_key_resolves_to_its_value(document: dict[str, int])
         assert resolve({"quantities": document}, json_pointer(["quantities", key])) == value
 
 
-@pytest.mark.task(4)
+@pytest.mark.task(5)
+@pytest.mark.stretch
 def test_every_pointer_resolves_to_an_offending_value(app_settings: Settings) -> None:
     client = TestClient(create_app(app_settings))
     bad_values = st.sampled_from([0, 101, -3, "many", 1.5, None, [1]])
@@ -470,10 +575,10 @@ def test_every_pointer_resolves_to_an_offending_value(app_settings: Settings) ->
     assert balance(client, "12345") == 30
 
 
-# --- Task 5: unexpected errors ------------------------------------------------------------------
+# --- Task 4: unexpected errors ------------------------------------------------------------------
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(4)
 def test_an_unexpected_error_is_a_generic_500_problem(client: TestClient) -> None:
     response = client.get("/reports/daily")
     assert response.status_code == 500, response.text
@@ -490,7 +595,7 @@ def test_an_unexpected_error_is_a_generic_500_problem(client: TestClient) -> Non
     assert uuid.UUID(instance.removeprefix("urn:uuid:")).version == 4
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(4)
 def test_a_500_leaks_no_secret_and_no_traceback(
     client: TestClient, secrets: tuple[str, ...]
 ) -> None:
@@ -503,7 +608,7 @@ def test_a_500_leaks_no_secret_and_no_traceback(
         assert internal not in exposed
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(4)
 def test_the_error_is_logged_with_its_traceback_and_instance(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -524,7 +629,7 @@ def test_the_error_is_logged_with_its_traceback_and_instance(
     assert instance in record.getMessage()
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(4)
 def test_the_app_keeps_serving_after_a_500(client: TestClient) -> None:
     assert client.get("/reports/daily").status_code == 500
     response = client.get("/accounts/67890")
@@ -532,7 +637,7 @@ def test_the_app_keeps_serving_after_a_500(client: TestClient) -> None:
     assert response.json() == {"id": "67890", "balance": 100}
 
 
-@pytest.mark.task(5)
+@pytest.mark.task(4)
 async def test_concurrent_failures_get_distinct_instances_each_logged(
     async_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:

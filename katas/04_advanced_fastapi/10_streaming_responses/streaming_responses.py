@@ -81,10 +81,11 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 def create_app(feed: OrderFeed, files_dir: Path) -> FastAPI:
     """The export service: orders from `feed` (one call per export), downloads from `files_dir`."""
     # TODO(task 2): GET /exports/orders.csv: a StreamingResponse of csv_chunks over a new feed().
-    # TODO(task 3): open the feed in a yield dependency and aclose() it after the request, so
-    # that it is closed when the export ends, fails, or the client goes away.
+    # TODO(task 3): open the feed in a yield dependency and aclose() it in a finally, so that
+    # it is closed when the export ends, fails, or the client goes away.
     # TODO(task 4): GET /exports/orders.jsonl?limit=: an async generator endpoint that is
     # annotated `-> AsyncIterable[Order]`.
     # TODO(task 6): GET /files/{name}: the file from files_dir, streamed CHUNK_SIZE at a time,
-    # with byte ranges (200, 206, 416) and 404 for anything that is not a file there.
+    # with byte ranges (200, 206, 416) and 404 for anything that is not a file there; every
+    # filesystem call (is_file, stat, open, read) in a worker thread, off the event loop.
     raise NotImplementedError("create_app is not written yet")

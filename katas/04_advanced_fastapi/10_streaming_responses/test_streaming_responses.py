@@ -5,11 +5,15 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import sys
+import threading
 import tracemalloc
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -130,19 +134,23 @@ def start(
     disconnect: asyncio.Event | None = None,
     keep: bool = True,
     on_chunk: Callable[[bytes], object] | None = None,
+    broken_after: int | None = None,
 ) -> tuple[Exchange, "asyncio.Task[None]"]:
     """Starts `GET path` on `app` in a task, the way a server would, and returns the record.
 
     `httpx.ASGITransport` hands a response over only once it is complete; this driver records
     each `http.response.body` message as it is sent. Once `disconnect` is set, the app's next
-    `receive()` answers `http.disconnect`: the client went away. With `keep=False`, chunks are
-    only counted and passed to `on_chunk`, never stored.
+    `receive()` answers `http.disconnect`: the client went away. With `broken_after=n`, the
+    connection breaks after `n` body chunks: every later `send()` raises `OSError`, as an ASGI
+    2.4 server's does when the client has gone. With `keep=False`, chunks are only counted and
+    passed to `on_chunk`, never stored.
     """
     exchange = Exchange()
     route, _, query = path.partition("?")
+    asgi = {"version": "3.0"} if broken_after is None else {"version": "3.0", "spec_version": "2.4"}
     scope = {
         "type": "http",
-        "asgi": {"version": "3.0"},
+        "asgi": asgi,
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
@@ -169,6 +177,8 @@ def start(
             exchange.status = message["status"]  # type: ignore[assignment]
             exchange.headers = {k.decode(): v.decode() for k, v in message["headers"]}  # type: ignore[attr-defined]
         elif message["type"] == "http.response.body":
+            if broken_after is not None and len(exchange.chunks) >= broken_after:
+                raise OSError("connection reset by peer")
             chunk = bytes(message.get("body", b""))  # type: ignore[arg-type]
             if chunk:
                 exchange.size += len(chunk)
@@ -268,6 +278,16 @@ async def test_any_orders_round_trip_through_a_csv_reader(
 
 
 @pytest.mark.task(1)
+async def test_the_header_and_then_each_page_is_one_chunk() -> None:
+    pages = [page_of(1, 3), page_of(4, 1), [], page_of(5, 2, customer="Smith, Jane")]
+    chunks = [chunk for chunk in await collect(pages) if chunk]  # an empty page may yield ""
+    assert chunks == [
+        HEADER,
+        *(csv_of(page).removeprefix(HEADER) for page in pages if page),
+    ], "expected the header line, then exactly one chunk per page of orders"
+
+
+@pytest.mark.task(1)
 async def test_csv_chunks_pulls_one_page_at_a_time() -> None:
     feed = Feed([page_of(1, 10), page_of(11, 10), page_of(21, 10)])
     chunks = csv_chunks(feed())
@@ -281,6 +301,23 @@ async def test_csv_chunks_pulls_one_page_at_a_time() -> None:
 
 
 # --- Task 2: the CSV export over HTTP -------------------------------------------------------
+
+
+@pytest.mark.task(2)
+async def test_the_demo_feed_is_exported_whole(files_dir: Path) -> None:
+    exchange, task = start(create_app(demo_feed, files_dir), CSV_PATH)
+    await within(task, "the export did not finish")
+    assert exchange.body == csv_of(DEMO_ORDERS).encode()
+    # The given demo feed and constants are what the README says.
+    assert CHUNK_SIZE == 64 * 1024
+    pages = [page async for page in demo_orders()]
+    assert [len(page) for page in pages] == [1_000] * 100
+    assert [order.id for order in pages[0][:3]] == [1, 2, 3]
+    assert pages[-1][-1].id == 100_000
+    assert [len(page) async for page in demo_orders(2_001, page_size=1_000)] == [1_000, 1_000, 1]
+    assert DEMO_ORDERS[0] == Order(id=1, customer="Smith, Jane", total_cents=7919)
+    assert DEMO_ORDERS[-1] == Order(id=2_500, customer="Ada Lovelace", total_cents=97_500)
+    assert len(DEMO_ORDERS) == 2_500
 
 
 @pytest.mark.task(2)
@@ -317,6 +354,16 @@ async def test_the_first_page_reaches_the_client_before_the_feed_ends(
     gate.set()
     await within(task, "the export did not finish once the feed went on")
     assert exchange.body == csv_of(page_of(1, 2000)).encode()
+
+
+@pytest.mark.task(2)
+async def test_the_client_receives_one_chunk_per_page(files_dir: Path) -> None:
+    pages = [page_of(1, 1000), page_of(1001, 1000), page_of(2001, 500)]
+    exchange, task = start(create_app(Feed(pages), files_dir), CSV_PATH)
+    await within(task, "the export did not finish")
+    received = [chunk.decode() for chunk in exchange.chunks]
+    assert len(received) == 4, f"{len(received)} body chunks for a header and three pages"
+    assert received == [HEADER, *(csv_of(page).removeprefix(HEADER) for page in pages)]
 
 
 @pytest.mark.task(2)
@@ -397,6 +444,23 @@ async def test_the_feed_is_closed_after_a_complete_export(files_dir: Path, path:
     assert (feed.opened, feed.closed) == (1, 1)
 
 
+@pytest.mark.task(3)
+@pytest.mark.parametrize("path", [CSV_PATH, JSONL_PATH])
+async def test_a_failed_send_stops_the_export_and_closes_the_feed(
+    files_dir: Path, path: str
+) -> None:
+    feed = Feed([page_of(1, 100)], repeat=1_000)  # 100,000 orders
+    _, task = start(create_app(feed, files_dir), path, broken_after=2)
+    done, _ = await asyncio.wait({task}, timeout=PATIENCE)
+    assert done, "the export went on after the connection broke"
+    task.exception()  # the app may re-raise the failed send (a server logs it); that is fine
+    assert feed.pulled < 1_000, "the export read the whole feed although the connection broke"
+    assert feed.closed == 1, (
+        "the feed was left open after a send failed: the dependency's cleanup must run "
+        "whatever the request ends with (try/finally around its yield)"
+    )
+
+
 # --- Task 4: JSON Lines ---------------------------------------------------------------------
 
 
@@ -419,6 +483,14 @@ async def test_a_limit_stops_early_without_pulling_more_pages(files_dir: Path) -
     assert exchange.status == 200
     assert [json.loads(line)["id"] for line in exchange.body.splitlines()] == [1, 2, 3, 4, 5]
     assert (feed.pulled, feed.closed) == (1, 1)
+
+
+@pytest.mark.task(4)
+async def test_a_limit_of_one_sends_one_order(files_dir: Path) -> None:
+    exchange, task = start(create_app(demo_feed, files_dir), f"{JSONL_PATH}?limit=1")
+    await within(task, "the request did not finish")
+    assert exchange.status == 200
+    assert [json.loads(line)["id"] for line in exchange.body.splitlines()] == [1]
 
 
 @pytest.mark.task(4)
@@ -499,6 +571,7 @@ def actual_range(header: str | None, size: int) -> tuple[int, int] | str | None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("header", "selected"),
     [
@@ -519,6 +592,7 @@ def test_a_single_range_selects_its_bytes(header: str, selected: tuple[int, int]
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "header",
     [
@@ -534,6 +608,7 @@ def test_a_range_that_selects_nothing_is_unsatisfiable(header: str) -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "header",
     [
@@ -559,6 +634,7 @@ def test_an_absent_or_malformed_range_means_the_whole_file(header: str | None) -
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize("header", ["bytes=0-", "bytes=-5", "bytes=0-0", "bytes=5-"])
 def test_an_empty_file_ignores_any_range(header: str) -> None:
     assert parse_range(header, 0) is None
@@ -574,6 +650,7 @@ any_header = st.one_of(any_ascii_header, st.text(alphabet="bytes=-0123456789\u06
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @settings(max_examples=150, deadline=None)
 @given(header=any_header, size=st.integers(0, 300))
 def test_parse_range_agrees_with_the_specification(header: str, size: int) -> None:
@@ -597,6 +674,7 @@ def file_client(files_dir: Path) -> TestClient:
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_a_download_without_range_is_the_whole_file(file_client: TestClient) -> None:
     response = file_client.get("/files/data.bin")
     assert response.status_code == 200, response.text
@@ -608,6 +686,7 @@ def test_a_download_without_range_is_the_whole_file(file_client: TestClient) -> 
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("header", "first", "last"),
     [
@@ -631,6 +710,7 @@ def test_a_range_is_answered_206_with_content_range(
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize("header", ["bytes=10000-", "bytes=20000-30000", "bytes=-0"])
 def test_an_unsatisfiable_range_is_416_with_the_size(file_client: TestClient, header: str) -> None:
     response = file_client.get("/files/data.bin", headers={"Range": header})
@@ -639,6 +719,7 @@ def test_an_unsatisfiable_range_is_416_with_the_size(file_client: TestClient, he
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize("header", ["bytes=5-2", "bytes=0-1,4-5", "pages=1-2", "bytes=x-"])
 def test_an_ignored_range_gets_the_whole_file(file_client: TestClient, header: str) -> None:
     response = file_client.get("/files/data.bin", headers={"Range": header})
@@ -648,6 +729,7 @@ def test_an_ignored_range_gets_the_whole_file(file_client: TestClient, header: s
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_an_empty_file_is_an_empty_200(file_client: TestClient) -> None:
     response = file_client.get("/files/empty.bin", headers={"Range": "bytes=0-"})
     assert response.status_code == 200, response.text
@@ -656,6 +738,7 @@ def test_an_empty_file_is_an_empty_200(file_client: TestClient) -> None:
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "name",
     [
@@ -672,6 +755,7 @@ def test_anything_but_a_file_of_the_folder_is_404(file_client: TestClient, name:
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 async def test_a_large_file_is_sent_in_chunks_of_at_most_64_kib(files_dir: Path) -> None:
     data = payload(1_000_000)
     (files_dir / "big.bin").write_bytes(data)
@@ -680,10 +764,120 @@ async def test_a_large_file_is_sent_in_chunks_of_at_most_64_kib(files_dir: Path)
         exchange, task = start(app, "/files/big.bin", headers)
         await within(task, "the download did not finish")
         assert exchange.body == expected
-        assert max(len(chunk) for chunk in exchange.chunks) <= CHUNK_SIZE
+        assert max(len(chunk) for chunk in exchange.chunks) <= 64 * 1024
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
+@pytest.mark.parametrize(
+    ("header", "first"),
+    [pytest.param("", 0, id="whole-file"), pytest.param("bytes=1000-", 1000, id="range")],
+)
+async def test_a_large_download_never_holds_the_file_in_memory(
+    files_dir: Path, header: str, first: int
+) -> None:
+    size = 8_000_000
+    data = payload(size)
+    (files_dir / "big.bin").write_bytes(data)
+    expected_digest = hashlib.sha256(data[first:]).hexdigest()
+    del data
+    app = create_app(Feed([]), files_dir)
+    digest = hashlib.sha256()
+    headers = [("Range", header)] if header else []
+    was_tracing = tracemalloc.is_tracing()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        exchange, task = start(app, "/files/big.bin", headers, keep=False, on_chunk=digest.update)
+        await within(task, "the download did not finish", seconds=120)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    assert exchange.complete
+    assert (exchange.size, digest.hexdigest()) == (size - first, expected_digest)
+    # Generous: a chunk-at-a-time download peaks near a few CHUNK_SIZEs, whatever the file size.
+    assert peak < size // 4, f"{peak} bytes allocated at the peak to send a {size}-byte file"
+
+
+class FilesystemCalls:
+    """Records the filesystem calls on paths inside `folder`, and which thread made them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = os.fspath(folder)
+        self.loop_thread = threading.get_ident()  # the thread running the test's event loop
+        self.seen: list[str] = []  # every call, from any thread
+        self.on_the_loop: list[str] = []
+
+    def record(self, call: str, path: object) -> None:
+        if not isinstance(path, str | bytes | os.PathLike):
+            return  # a file descriptor
+        name = os.fsdecode(os.fspath(path))  # type: ignore[arg-type]
+        if name.startswith(self.folder):
+            self.seen.append(f"{call}({name})")
+            if threading.get_ident() == self.loop_thread:
+                self.on_the_loop.append(f"{call}({name})")
+
+
+_WATCHERS: list[FilesystemCalls] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "open":  # open(), os.open() and io.open() all raise this event
+        for watcher in _WATCHERS:  # empty, but while a test watches (monkeypatched)
+            watcher.record("open", args[0])
+
+
+sys.addaudithook(_audit)  # audit hooks cannot be removed: this one only looks while a test watches
+
+
+def _spy(watcher: FilesystemCalls, name: str) -> Callable[..., Any]:
+    """`os.<name>`, recording each call with `watcher` first."""
+    original = getattr(os, name)
+
+    def spy(path: object, *args: Any, **kwargs: Any) -> Any:
+        watcher.record(name, path)
+        return original(path, *args, **kwargs)
+
+    return spy
+
+
+def watch_filesystem(folder: Path, monkeypatch: pytest.MonkeyPatch) -> FilesystemCalls:
+    """Records open() and stat() (is_file, getsize...) in `folder` until the test ends."""
+    watcher = FilesystemCalls(folder)
+    for name in ("stat", "lstat"):
+        monkeypatch.setattr(os, name, _spy(watcher, name))
+    monkeypatch.setitem(globals(), "_WATCHERS", [watcher])
+    return watcher
+
+
+@pytest.mark.task(6)
+@pytest.mark.stretch
+async def test_the_filesystem_is_used_only_off_the_event_loop(
+    files_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (files_dir / "data.bin").write_bytes(payload(200_000))
+    app = create_app(Feed([]), files_dir)
+    filesystem_calls = watch_filesystem(files_dir, monkeypatch)
+    for name, headers in [
+        ("data.bin", []),
+        ("data.bin", [("Range", "bytes=100-")]),
+        ("data.bin", [("Range", "bytes=300000-")]),
+        ("missing.bin", []),
+        ("archive", []),
+    ]:
+        exchange, task = start(app, f"/files/{name}", headers)
+        await within(task, "the download did not finish")
+        assert exchange.status in {200, 206, 404, 416}
+    assert filesystem_calls.seen, "the test saw no filesystem call at all"
+    assert filesystem_calls.on_the_loop == [], (
+        "blocking filesystem calls ran on the event loop, where they stall every other request: "
+        "use anyio.Path / anyio.open_file, or run them in a worker thread"
+    )
+
+
+@pytest.mark.task(6)
+@pytest.mark.stretch
 def test_any_range_of_any_file_matches_the_specification(files_dir: Path) -> None:
     client = TestClient(create_app(Feed([]), files_dir))
 

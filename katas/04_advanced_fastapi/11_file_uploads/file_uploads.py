@@ -39,9 +39,10 @@ def clean_filename(name: str | None) -> str:
 def create_app(upload_dir: Path, *, max_file_size: int = 1_048_576, max_files: int = 10) -> FastAPI:
     """An app that stores PNG, JPEG and PDF uploads in `upload_dir`, and serves them back."""
     # TODO(task 3): create upload_dir; POST /files stores each file under a generated name
-    # (415 when sniff_content_type says no); GET /files lists the records.
-    # TODO(task 4): 413 past max_file_size, counted while copying, and no partial file left;
+    # (415 when sniff_content_type says no), writing off the event loop; GET /files lists the
+    # records.
+    # TODO(task 4): GET /files/{file_id} serves a stored file as an attachment; 404 otherwise.
+    # TODO(task 5): 413 past max_file_size, counted while copying, and no partial file left;
     # cap the whole request body (max_body_size) and the number of files (form_limits).
-    # TODO(task 5): one bad file in a request stores none of its files.
-    # TODO(task 6): GET /files/{file_id} serves a stored file as an attachment; 404 otherwise.
+    # TODO(task 6): one bad file in a request stores none of its files.
     raise NotImplementedError("create_app is not written yet")

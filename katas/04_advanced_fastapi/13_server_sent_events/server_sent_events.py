@@ -50,14 +50,14 @@ class EventBroker:
     def __init__(self, buffer_size: int = 100) -> None:
         # TODO(task 1): refuse a buffer_size below 1 with ValueError; start with no event.
         # TODO(task 4): a buffer that keeps the last `buffer_size` events.
-        # TODO(task 6): the open subscriptions (their queues).
+        # TODO(task 2): the open subscriptions (their queues).
         raise NotImplementedError("EventBroker is not written yet")
 
     @property
     def subscriber_count(self) -> int:
         """How many subscriptions are open."""
         # TODO(task 1): 0 for a new broker.
-        # TODO(task 6): count the open subscriptions.
+        # TODO(task 2): count the open subscriptions.
         raise NotImplementedError("subscriber_count is not written yet")
 
     def publish(self, event: str, data: str) -> Event:

@@ -384,6 +384,13 @@ def test_a_negative_retry_time_is_refused() -> None:
 
 
 @pytest.mark.task(2)
+def test_an_open_stream_is_counted_before_its_first_block_is_read(client: TestClient) -> None:
+    with client.stream("GET", "/events") as response:
+        assert response.status_code == 200, response.read()
+        assert broker_of(client).subscriber_count == 1
+
+
+@pytest.mark.task(2)
 def test_a_published_event_arrives_with_its_id_type_and_data(client: TestClient) -> None:
     with subscribe(client) as reader:
         publish(client, "42", event="order.created")
@@ -474,6 +481,7 @@ def test_any_text_arrives_as_sent_with_line_ends_normalised(client: TestClient) 
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("last_event_id", "replayed"),
     [
@@ -494,6 +502,7 @@ def test_resume_replays_the_events_after_the_last_id(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 def test_resume_from_zero_before_anything_was_published(client: TestClient) -> None:
     with subscribe(client, "0") as reader:
         live = publish(client, "first")
@@ -501,6 +510,7 @@ def test_resume_from_zero_before_anything_was_published(client: TestClient) -> N
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 def test_a_client_that_reconnects_misses_nothing_and_sees_nothing_twice(
     client: TestClient,
 ) -> None:
@@ -513,6 +523,7 @@ def test_a_client_that_reconnects_misses_nothing_and_sees_nothing_twice(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize("last_event_id", ["2", "3", "4", "5"])
 def test_the_buffer_keeps_the_last_events_only(make_client: MakeClient, last_event_id: str) -> None:
     client = make_client(buffer_size=3)
@@ -524,6 +535,30 @@ def test_the_buffer_keeps_the_last_events_only(make_client: MakeClient, last_eve
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
+def test_the_default_buffer_keeps_the_last_hundred_events() -> None:
+    broker = EventBroker()
+    for n in range(101):
+        broker.publish("message", f"event {n}")  # ids 1 to 101: the buffer keeps 2 to 101
+    with broker.subscribe(1) as subscription:
+        assert subscription.unknown_id is None
+        assert [event.id for event in subscription.replay] == list(range(2, 102))
+    with broker.subscribe(0) as subscription:
+        assert subscription.unknown_id == 0
+        assert [event.id for event in subscription.replay] == list(range(2, 102))
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
+def test_an_app_buffers_a_hundred_events_by_default(client: TestClient) -> None:
+    publish_many(client, 101)
+    with subscribe(client, "0") as reader:
+        assert reader.next_event() == MessageEvent("reset", "0", last_event_id="")
+        assert reader.next_event().last_event_id == "2"
+
+
+@pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("published_count", "last_event_id"),
     [
@@ -548,6 +583,7 @@ def test_an_unknown_id_gets_a_reset_then_the_whole_buffer(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "last_event_id",
     [
@@ -571,6 +607,7 @@ def test_a_malformed_last_event_id_is_422_and_nothing_is_streamed(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 def test_any_last_event_id_with_a_letter_is_422(client: TestClient) -> None:
     @settings(max_examples=30, deadline=None)
     @given(
@@ -586,6 +623,7 @@ def test_any_last_event_id_with_a_letter_is_422(client: TestClient) -> None:
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize("buffer_size", [1, 3])
 def test_resume_agrees_with_a_model_of_the_buffer(
     make_client: MakeClient, buffer_size: int
@@ -615,6 +653,7 @@ def test_resume_agrees_with_a_model_of_the_buffer(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 def test_subscribers_resuming_from_different_ids_at_once(client: TestClient) -> None:
     published = publish_many(client, 4)
     with ExitStack() as stack:
@@ -629,6 +668,7 @@ def test_subscribers_resuming_from_different_ids_at_once(client: TestClient) -> 
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 def test_an_idle_stream_gets_heartbeat_comments(make_client: MakeClient) -> None:
     client = make_client(heartbeat_interval=0.02)
     with subscribe(client) as reader:
@@ -648,6 +688,7 @@ def test_an_idle_stream_gets_heartbeat_comments(make_client: MakeClient) -> None
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 def test_no_heartbeat_before_the_interval_has_passed(make_client: MakeClient) -> None:
     client = make_client(heartbeat_interval=30)
     with subscribe(client) as reader, published_later(client, 0.2, "soon"):
@@ -655,6 +696,7 @@ def test_no_heartbeat_before_the_interval_has_passed(make_client: MakeClient) ->
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize("interval", [pytest.param(0, id="zero"), pytest.param(-1, id="negative")])
 def test_the_heartbeat_interval_must_be_positive(interval: float) -> None:
     with pytest.raises(ValueError):
@@ -665,6 +707,7 @@ def test_the_heartbeat_interval_must_be_positive(interval: float) -> None:
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_the_subscriber_count_follows_open_streams(client: TestClient) -> None:
     broker = broker_of(client)
     assert broker.subscriber_count == 0
@@ -677,6 +720,7 @@ def test_the_subscriber_count_follows_open_streams(client: TestClient) -> None:
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_the_others_keep_receiving_after_one_leaves(client: TestClient) -> None:
     with subscribe(client) as staying:
         with subscribe(client) as leaving:
@@ -688,6 +732,7 @@ def test_the_others_keep_receiving_after_one_leaves(client: TestClient) -> None:
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_leaving_in_the_middle_of_a_replay_ends_the_subscription(
     make_client: MakeClient,
 ) -> None:
@@ -701,6 +746,7 @@ def test_leaving_in_the_middle_of_a_replay_ends_the_subscription(
 
 
 @pytest.mark.task(6)
+@pytest.mark.stretch
 def test_clients_coming_and_going_leave_nothing_behind(make_client: MakeClient) -> None:
     client = make_client(heartbeat_interval=0.05)
     broker = broker_of(client)

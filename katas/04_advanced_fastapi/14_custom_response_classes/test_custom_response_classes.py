@@ -272,10 +272,13 @@ def test_any_plain_data_round_trips_through_msgpack(content: object) -> None:
 
 
 @pytest.mark.task(3)
-def test_create_app_keeps_the_books_in_app_state() -> None:
+def test_create_app_keeps_a_list_of_its_own_in_app_state() -> None:
     books = [SAMPLE_BOOKS[2]]
     app = create_app(books)
     assert app.state.books == books
+    books.append(SAMPLE_BOOKS[0])  # the caller's list changes later: the app's copy does not
+    assert app.state.books == [SAMPLE_BOOKS[2]]
+    assert create_app().state.books == list(SAMPLE_BOOKS)
 
 
 @pytest.mark.task(3)
@@ -370,6 +373,7 @@ async def test_openapi_documents_reports_as_csv_only(client: httpx.AsyncClient, 
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
@@ -421,6 +425,7 @@ def test_negotiate(accept: str | None, expected: str | None) -> None:
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 def test_negotiate_follows_the_order_of_available() -> None:
     assert negotiate("*/*", [CSV, JSON]) == CSV
     assert negotiate("application/*", [MSGPACK, JSON]) == MSGPACK
@@ -474,6 +479,7 @@ def accept_headers(draw: st.DrawFn) -> tuple[str, list[tuple[str, str | None]]]:
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @settings(max_examples=60, deadline=None)
 @given(
     header=accept_headers(),
@@ -488,6 +494,7 @@ def test_negotiate_matches_the_spec_for_any_header(
 
 
 @pytest.mark.task(4)
+@pytest.mark.stretch
 @settings(max_examples=60, deadline=None)
 @given(accept=st.text(max_size=40))
 def test_negotiate_never_raises_on_any_header(accept: str) -> None:
@@ -498,6 +505,7 @@ def test_negotiate_never_raises_on_any_header(accept: str) -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("accept", "media_type"),
     [
@@ -522,6 +530,7 @@ async def test_books_come_in_the_negotiated_format(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_dates_are_iso_strings_in_every_format(client: httpx.AsyncClient) -> None:
     as_json = (await client.get("/books/1")).json()
     as_msgpack = msgpack.unpackb(
@@ -532,6 +541,7 @@ async def test_dates_are_iso_strings_in_every_format(client: httpx.AsyncClient) 
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize("media_type", [JSON, CSV, MSGPACK])
 async def test_one_book_in_each_format(client: httpx.AsyncClient, media_type: str) -> None:
     response = await client.get("/books/2", headers={"Accept": media_type})
@@ -547,6 +557,7 @@ async def test_one_book_in_each_format(client: httpx.AsyncClient, media_type: st
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     ("media_type", "body"),
     [
@@ -565,6 +576,7 @@ async def test_an_empty_catalogue_in_each_format(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize(
     "accept",
     [
@@ -588,6 +600,7 @@ async def test_unacceptable_accept_is_406_listing_what_is_available(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_negotiation_comes_before_the_lookup(client: httpx.AsyncClient) -> None:
     response = await client.get("/books/99", headers={"Accept": "image/png"})
     assert response.status_code == 406, response.text
@@ -595,6 +608,7 @@ async def test_negotiation_comes_before_the_lookup(client: httpx.AsyncClient) ->
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize("accept", [None, CSV, MSGPACK])
 async def test_missing_book_is_404(client: httpx.AsyncClient, accept: str | None) -> None:
     headers = {} if accept is None else {"Accept": accept}
@@ -604,6 +618,7 @@ async def test_missing_book_is_404(client: httpx.AsyncClient, accept: str | None
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_book_id_that_is_not_an_integer_is_422(client: httpx.AsyncClient) -> None:
     response = await client.get("/books/dune")
     assert response.status_code == 422, response.text
@@ -611,6 +626,7 @@ async def test_book_id_that_is_not_an_integer_is_422(client: httpx.AsyncClient) 
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_several_accept_lines_are_one_list(client: httpx.AsyncClient) -> None:
     headers = [("Accept", "image/png"), ("Accept", "text/csv;q=0.5")]
     response = await client.get("/books", headers=headers)
@@ -619,6 +635,7 @@ async def test_several_accept_lines_are_one_list(client: httpx.AsyncClient) -> N
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @pytest.mark.parametrize("path", ["/books", "/books/{book_id}"])
 async def test_openapi_lists_the_three_media_types_and_the_406(
     client: httpx.AsyncClient, path: str
@@ -641,6 +658,7 @@ BOOK_LISTS = st.lists(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

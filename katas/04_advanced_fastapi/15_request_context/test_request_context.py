@@ -250,6 +250,17 @@ async def test_every_answer_carries_the_request_id(
 
 
 @pytest.mark.task(2)
+@pytest.mark.parametrize(("steps", "status"), [(1, 200), (20, 200), (21, 422)])
+async def test_an_order_takes_one_to_twenty_steps(
+    client: httpx.AsyncClient, steps: int, status: int
+) -> None:
+    response = await client.get("/orders/pen", params={"steps": steps})
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert len(response.json()["seen"]) == steps
+
+
+@pytest.mark.task(2)
 async def test_the_context_is_gone_after_the_request(client: httpx.AsyncClient) -> None:
     response = await client.get("/orders/pen", headers={"X-Request-ID": "req-1"})
     assert response.json()["seen"] == ["req-1"] * 3
@@ -489,23 +500,27 @@ async def test_under_a_hundred_concurrent_requests_each_line_carries_its_request
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_run_blocking_returns_the_result_of_the_call() -> None:
     assert await run_blocking(pow, 2, 10) == 1024
     assert await run_blocking(sorted, [3, 1, 2]) == [1, 2, 3]
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_run_blocking_raises_the_exception_of_the_call() -> None:
     with pytest.raises(ValueError):
         await run_blocking(int, "not a number")
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_run_blocking_runs_in_a_worker_thread() -> None:
     assert await run_blocking(threading.get_ident) != threading.get_ident()
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_run_blocking_passes_the_context_to_the_thread() -> None:
     def context() -> tuple[str | None, str | None]:
         return current_request_id(), current_user()
@@ -516,7 +531,10 @@ async def test_run_blocking_passes_the_context_to_the_thread() -> None:
 
 
 @pytest.mark.task(5)
-async def test_blocking_work_of_a_request_sees_its_context(client: httpx.AsyncClient) -> None:
+@pytest.mark.stretch
+async def test_blocking_work_of_a_request_sees_its_context(
+    client: httpx.AsyncClient, log_lines: list[str]
+) -> None:
     headers = {"X-Request-ID": "req-11", "Authorization": "Bearer token-carol"}
     response = await client.get("/reports/q3", headers=headers)
     assert response.status_code == 200, response.text
@@ -526,6 +544,7 @@ async def test_blocking_work_of_a_request_sees_its_context(client: httpx.AsyncCl
         "user": "carol",
         "worker_thread": True,
     }
+    assert log_lines == ["req-11|carol|rendering report q3"]
 
 
 async def call_concurrently(
@@ -551,6 +570,7 @@ def check_lines(lines: list[tuple[str, str, str]], count: int = 20) -> None:
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_a_def_endpoint_sees_its_request_context(
     client: httpx.AsyncClient, log_lines: list[str]
 ) -> None:
@@ -565,6 +585,7 @@ async def test_a_def_endpoint_sees_its_request_context(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_background_tasks_see_their_request_context(
     client: httpx.AsyncClient, log_lines: list[str]
 ) -> None:
@@ -573,6 +594,7 @@ async def test_background_tasks_see_their_request_context(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_task_group_lookups_see_their_request_context(
     client: httpx.AsyncClient, log_lines: list[str]
 ) -> None:
@@ -586,6 +608,7 @@ async def test_task_group_lookups_see_their_request_context(
 
 
 @pytest.mark.task(5)
+@pytest.mark.stretch
 async def test_fire_and_forget_tasks_keep_the_context_after_the_request(
     app: FastAPI, client: httpx.AsyncClient, log_lines: list[str]
 ) -> None:
@@ -594,4 +617,6 @@ async def test_fire_and_forget_tasks_keep_the_context_after_the_request(
     assert current_request_id() is None  # every request is over, and its context reset
     pending: set[asyncio.Task[Any]] = app.state.pending
     await asyncio.gather(*pending)
+    await asyncio.sleep(0)
+    assert not pending  # a finished task leaves the set
     check_lines(lines_with(log_lines, "audit:"))

@@ -187,8 +187,8 @@ class _Fault(Exception):
 class _SoapTreeBuilder(ET.TreeBuilder):
     """Refuses what SOAP 1.1 forbids (section 3): a DTD and processing instructions.
 
-    Expat 2.5 stops the billion laughs and ElementTree never fetches external entities, but it
-    does expand internal ones: a DTD would still change what the message says.
+    ElementTree never fetches external entities, and current expat releases stop the billion
+    laughs, but internal entities are expanded: a DTD would still change what the message says.
     """
 
     def doctype(self, name: str, pubid: str | None, system: str | None) -> None:

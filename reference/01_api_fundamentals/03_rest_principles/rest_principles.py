@@ -122,7 +122,9 @@ def create_app() -> FastAPI:
 
     # RFC 9110 section 13.2: preconditions are evaluated after the normal checks (an unknown book is
     # a 404 whatever they say) and before the request content is processed. A dependency runs
-    # before FastAPI validates the body parameters, so a stale If-Match wins over a bad body.
+    # before FastAPI validates the body parameters against their model, so a stale If-Match wins
+    # over a well-formed body that is not a valid book. It cannot win over malformed JSON: FastAPI
+    # decodes the JSON before any dependency runs, and answers 422 at once.
     # It is `async def` on purpose: a plain `def` runs in a worker thread, and the await around
     # it would let another request change the book between this check and the endpoint's write.
     async def current_book(

@@ -1,5 +1,7 @@
 """Kata 2.1: an application factory with a root, a health check and an in-memory item store."""
 
+import itertools
+
 from fastapi import FastAPI, HTTPException, status
 from pydantic import BaseModel, Field
 
@@ -24,6 +26,9 @@ def create_app() -> FastAPI:
     # workers) that build several apps never see each other's items. A module-level dict would
     # be shared by every app in the process.
     items: dict[int, Item] = {}
+    # Ids come from a counter, not from `len(items) + 1`: once anything can be removed, a
+    # length-based id is handed out a second time.
+    ids = itertools.count(1)
 
     @app.get("/")
     async def root() -> dict[str, str]:
@@ -35,7 +40,7 @@ def create_app() -> FastAPI:
 
     @app.post("/items", status_code=status.HTTP_201_CREATED)
     async def create_item(item_in: ItemIn) -> Item:
-        item = Item(id=len(items) + 1, **item_in.model_dump())
+        item = Item(id=next(ids), **item_in.model_dump())
         items[item.id] = item
         return item
 

@@ -1,5 +1,6 @@
 """Kata 2.3: orders sent as Pydantic request bodies, validated before any code of ours runs."""
 
+import itertools
 from typing import Annotated
 
 from fastapi import Body, FastAPI, HTTPException, status
@@ -62,6 +63,9 @@ def create_app() -> FastAPI:
     """Builds a new application with its own, empty order store."""
     app = FastAPI(title="Orders")
     orders: dict[int, Order] = {}
+    # A counter, not `len(orders) + 1`: a length-based id is handed out again as soon as anything
+    # is ever removed from the store.
+    ids = itertools.count(1)
 
     def find(order_id: int) -> Order:
         if order_id not in orders:
@@ -72,7 +76,7 @@ def create_app() -> FastAPI:
     # before the function is called: a bad body never reaches this code, so nothing is stored.
     @app.post("/orders", status_code=status.HTTP_201_CREATED)
     async def create_order(order_in: OrderIn) -> Order:
-        order = Order(id=len(orders) + 1, **order_in.model_dump())
+        order = Order(id=next(ids), **order_in.model_dump())
         orders[order.id] = order
         return order
 

@@ -83,10 +83,12 @@ def create_app(
 
     @app.get("/users/{user_id}/report")
     def read_report(user_id: Annotated[int, Path(ge=1)]) -> Report:
-        # A plain `def` endpoint: FastAPI runs it in a worker thread, so the blocking renderer
-        # never holds the event loop. In an `async def` the same call would freeze every request
-        # of the process until it returned (`await run_in_threadpool(render_report, user_id)`
-        # is the async spelling of the fix).
+        # A plain `def` endpoint: FastAPI runs it on an AnyIO worker thread (the pool shared with
+        # `run_in_threadpool` and `def` dependencies, 40 threads at most), so the blocking
+        # renderer never holds the event loop. In an `async def` the same call would freeze every
+        # request of the process until it returned; `await run_in_threadpool(render_report,
+        # user_id)` is the async spelling of the fix. `asyncio.to_thread` would work too, on
+        # another pool: the loop's default executor, `min(32, os.cpu_count() + 4)` threads.
         return Report(user_id=user_id, report=render_report(user_id))
 
     return app

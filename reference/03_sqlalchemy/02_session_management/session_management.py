@@ -162,22 +162,23 @@ def create_app(engine: Engine) -> FastAPI:
             amount=body.amount,
         )
         session.add(transfer)
-        # The arithmetic runs in SQL (balance = balance + :amount), not in Python: two
-        # transfers in flight at once cannot overwrite each other's result.
-        session.execute(
-            update(Account)
-            .where(Account.id == body.to_account_id)
-            .values(balance=Account.balance + body.amount)
-        )
+        # The arithmetic runs in SQL (balance = balance + :change), not in Python: a transfer
+        # that read the balance, added in Python and wrote it back would overwrite what another
+        # transfer wrote in between (a lost update). Each UPDATE locks its row until the commit,
+        # so the two rows are updated in one fixed order, by id: two opposite transfers at once
+        # then queue on the same first row, instead of each holding the row the other one
+        # waits for (on PostgreSQL, a DeadlockDetected error and a 500).
+        changes = sorted([(body.from_account_id, -body.amount), (body.to_account_id, body.amount)])
         try:
-            # The transfer row and the credit are already written; if the CHECK constraint
-            # refuses the debit, get_db's rollback takes them back too.
-            session.execute(
-                update(Account)
-                .where(Account.id == body.from_account_id)
-                .values(balance=Account.balance - body.amount)
-            )
+            for account_id, change in changes:
+                session.execute(
+                    update(Account)
+                    .where(Account.id == account_id)
+                    .values(balance=Account.balance + change)
+                )
         except IntegrityError:
+            # The CHECK constraint refused the debit; whatever this request already wrote (the
+            # transfer row, perhaps the credit) is taken back by get_db's rollback.
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
                 detail=f"Insufficient funds in account {body.from_account_id}",

@@ -174,8 +174,10 @@ def _hide_soft_deleted(state: ORMExecuteState) -> None:
     """Adds `deleted_at IS NULL` for every soft-deletable entity of an ORM SELECT."""
     if (
         state.is_select
-        # Column and relationship loads inherit the criteria from the query that loaded the
-        # parent object: adding them again is not needed.
+        # As in the documentation's recipe: a column load refreshes an object already loaded,
+        # and a relationship load inherits the criteria from the query that loaded its parent.
+        # (An object created in this session was loaded by no query: its lazy loads stay
+        # unfiltered here. Kata 3.7 filters relationship loads too.)
         and not state.is_column_load
         and not state.is_relationship_load
         and not state.execution_options.get("include_deleted", False)

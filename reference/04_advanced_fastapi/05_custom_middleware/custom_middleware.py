@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import FastAPI, Query, Request, Response, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -63,8 +65,16 @@ def _error(status_code: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status_code)
 
 
-class _BodyTooLarge(Exception):
-    """Raised from `receive` once the body passes the limit; answered with 413 outside."""
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive` once the body passes the limit.
+
+    An HTTPException on purpose: while FastAPI reads the body of a route with a Pydantic body
+    model, it turns any other exception into `400 "There was an error parsing the body"`. This one
+    it lets through to its exception handler, which answers with our status and detail.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(status.HTTP_413_CONTENT_TOO_LARGE, "Content Too Large")
 
 
 class BodySizeLimitMiddleware:
@@ -82,11 +92,13 @@ class BodySizeLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             if _CONTENT_LENGTH.fullmatch(declared) is None:
-                await _error(400, "Invalid Content-Length")(scope, receive, send)
+                response = _error(status.HTTP_400_BAD_REQUEST, "Invalid Content-Length")
+                await response(scope, receive, send)
                 return
             if int(declared) > self.max_body_size:
                 # Refused before the app runs and before a byte of the body is read.
-                await _error(413, "Content Too Large")(scope, receive, send)
+                response = _error(status.HTTP_413_CONTENT_TOO_LARGE, "Content Too Large")
+                await response(scope, receive, send)
                 return
 
         # A chunked body announces no length, and a declared one may lie: count what arrives.
@@ -112,15 +124,24 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, watched_send)
-        except _BodyTooLarge:
+        except _BodyTooLarge:  # an app without FastAPI's handler let it out: answer here
             if response_started:
                 raise  # the status line is gone: a second response would break the protocol
-            await _error(413, "Content Too Large")(scope, receive, send)
+            response = _error(status.HTTP_413_CONTENT_TOO_LARGE, "Content Too Large")
+            await response(scope, receive, send)
+
+
+class Note(BaseModel):
+    """Given: the JSON body of POST /notes."""
+
+    text: str
 
 
 def add_routes(app: FastAPI) -> None:
-    """Given: the endpoints the middleware wraps. `app.state.uploads` keeps every body received."""
+    """Given: the endpoints the middleware wraps. `app.state.uploads` keeps every body received,
+    `app.state.notes` the text of every note."""
     app.state.uploads = []
+    app.state.notes = []
 
     @app.get("/ping")
     async def ping(
@@ -134,6 +155,11 @@ def add_routes(app: FastAPI) -> None:
         body = await request.body()
         request.app.state.uploads.append(body)
         return {"size": len(body), "request_id": request.state.request_id}
+
+    @app.post("/notes", status_code=status.HTTP_201_CREATED)
+    async def add_note(request: Request, note: Note) -> dict[str, str]:
+        request.app.state.notes.append(note.text)
+        return {"text": note.text, "request_id": request.state.request_id}
 
 
 def create_app(
