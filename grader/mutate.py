@@ -7,6 +7,8 @@ kata's own tests run on each, through the reference switch (`--target` names a t
 holding the mutant); a mutant that passes every test "survives" and is printed as a diff. A
 survivor is either a gap in the tests (write the test that kills it) or equivalent to the
 reference (list it in the kata's kata.toml, `[[equivalent_mutants]]` with its id and why).
+Code that the stub ships unchanged (sample data, a fake database, given helpers) is not mutated:
+the learner does not write it, so its mutants say nothing about how the tests judge a solution.
 
 mutmut was the first choice, but it rewrites the code under test into trampolines inside the
 project and runs its own test driver; the katas' tests import the module by bare name from the
@@ -366,8 +368,39 @@ def skipped_lines(source: str, env: dict[str, str]) -> set[int]:
     return {i for i, line in enumerate(source.splitlines(), 1) if any(p in line for p in pragmas)}
 
 
-def mutants_of(source: str, file: str, env: dict[str, str] | None = None) -> list[Mutant]:
-    """Every mutant of one source file, in source order, each of which still compiles."""
+def shapes(body: list[ast.stmt], prefix: str = "") -> dict[str, ast.stmt]:
+    """Definitions by qualified name, and other statements by their AST, of a module or class."""
+    found: dict[str, ast.stmt] = {}
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found[prefix + node.name] = node
+            if isinstance(node, ast.ClassDef):
+                found.update(shapes(node.body, f"{prefix}{node.name}."))
+        else:
+            found[f"{prefix}#{ast.dump(node)}"] = node
+    return found
+
+
+def given_lines(reference: str, stub: str) -> set[int]:
+    """Lines of the reference in definitions and statements the stub ships unchanged.
+
+    That code is given to the learner (sample data, a fake database, helpers): the learner does
+    not write it, so its mutants say nothing about how well the tests judge a solution.
+    """
+    ours, theirs = shapes(ast.parse(reference).body), shapes(ast.parse(stub).body)
+    lines: set[int] = set()
+    for key, node in ours.items():
+        twin = theirs.get(key)
+        if twin is not None and ast.dump(twin) == ast.dump(node):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def mutants_of(
+    source: str, file: str, env: dict[str, str] | None = None, given: set[int] | None = None
+) -> list[Mutant]:
+    """Every mutant of one source file, in source order, each of which still compiles; none on
+    the `given` lines (counted all the same, so ids do not change when code becomes given)."""
     data = source.encode("utf-8")
     starts = [0]
     for line in data.splitlines(keepends=True):
@@ -380,6 +413,8 @@ def mutants_of(source: str, file: str, env: dict[str, str] | None = None) -> lis
         collector.edits, key=lambda e: (e[4], -e[5], e[1])
     ):
         seen[qualname, kind] += 1
+        if given and line in given:
+            continue
         mutated = (data[:start] + new.encode("utf-8") + data[end:]).decode("utf-8")
         try:
             compile(mutated, file, "exec")
@@ -391,10 +426,13 @@ def mutants_of(source: str, file: str, env: dict[str, str] | None = None) -> lis
 
 
 def kata_mutants(kata: Kata) -> list[Mutant]:
-    """The mutants of every module file of the kata's reference."""
+    """The mutants of every module file of the kata's reference, less the code the stub gives."""
     found = []
+    stubs = module_files(kata.path, kata.slug)
     for rel, path in module_files(kata.reference_path, kata.slug).items():
-        found += mutants_of(path.read_text(encoding="utf-8"), rel)
+        source = path.read_text(encoding="utf-8")
+        stub = stubs[rel].read_text(encoding="utf-8") if rel in stubs else ""
+        found += mutants_of(source, rel, given=given_lines(source, stub) if stub else set())
     return found
 
 

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.mutate import mutants_of
+from grader.mutate import given_lines, mutants_of
 from grader.tests.suites import KATA_TOML, REFERENCE, TESTS, KataFiles, build_suite
 
 SOURCE = '''\
@@ -151,3 +151,15 @@ def test_mutate_refuses_a_kata_whose_tests_fail_on_the_reference(tmp_path: Path)
     result = grader(suite.root, "mutate", "adder")
     assert "the tests do not pass on the reference" in result.stdout, result.stdout
     assert result.returncode == 1
+
+
+def test_code_the_stub_gives_unchanged_is_not_mutated() -> None:
+    given = 'BOOKS = {1: "Dune"}\n\n\ndef shelf() -> dict[int, str]:\n    return dict(BOOKS)\n'
+    stub = given + "\n\nLIMIT = 0\n\n\ndef count() -> int:\n    raise NotImplementedError\n"
+    reference = given + "\n\nLIMIT = 3\n\n\ndef count() -> int:\n    return len(BOOKS)\n"
+    lines = given_lines(reference, stub)
+    assert lines == {1, 4, 5}
+    mutants = mutants_of(reference, "k.py", env={}, given=lines)
+    assert {m.line for m in mutants} == {8, 12}, [m.id for m in mutants]
+    # Ids count the given code's mutants all the same: they do not shift when code becomes given.
+    assert "k.py:<module>:number#2" in {m.id for m in mutants}

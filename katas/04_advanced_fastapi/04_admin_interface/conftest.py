@@ -38,6 +38,12 @@ def shared_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def secret_key() -> str:
+    """The key the app signs its session cookies with (a test may sign one of its own)."""
+    return SECRET_KEY
+
+
 @pytest.fixture(scope="module")
 def app(shared_engine: Engine) -> FastAPI:
     """One app from the factory for the whole module.

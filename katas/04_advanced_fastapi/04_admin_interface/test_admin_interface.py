@@ -16,6 +16,7 @@ from argon2.exceptions import VerificationError
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from itsdangerous import TimestampSigner
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -217,6 +218,26 @@ def test_the_session_cookie_carries_no_password_and_no_hash(
 @pytest.mark.task(2)
 def test_the_session_holds_the_admins_id_and_nothing_else(client: TestClient) -> None:
     assert log_in(client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 302
+    payloads = []
+    for text in session_cookie_texts(client):
+        with contextlib.suppress(ValueError):
+            payloads.append(json.loads(text))
+    assert payloads == [{"user_id": 1}]
+
+
+@pytest.mark.task(2)
+def test_logging_in_replaces_whatever_the_session_held(client: TestClient, secret_key: str) -> None:
+    # A session signed with the app's key, as an earlier visit could have left it, holding more
+    # than an id: after the login it holds the admin's id and nothing else.
+    earlier = base64.b64encode(json.dumps({"user_id": 2, "theme": "dark"}).encode())
+    signed = TimestampSigner(secret_key).sign(earlier).decode()
+    response = client.post(
+        "/admin/login",
+        data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        headers={"cookie": f"session={signed}"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
     payloads = []
     for text in session_cookie_texts(client):
         with contextlib.suppress(ValueError):
