@@ -405,7 +405,8 @@ def mutants_of(
     starts = [0]
     for line in data.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
-    collector = _Collector(data, starts, skipped_lines(source, env or dict(os.environ)))
+    environment = dict(os.environ) if env is None else env  # {} is a real choice: no servers
+    collector = _Collector(data, starts, skipped_lines(source, environment))
     collector.visit(ast.parse(source))
     seen: Counter[tuple[str, str]] = Counter()
     mutants = []
