@@ -1,7 +1,7 @@
 """Small checks that several katas' tests share; import them, never copy them into a kata."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -67,3 +67,30 @@ def without_fsync(engine: "Engine") -> "Engine":
 
         event.listen(engine, "connect", no_fsync)
     return engine
+
+
+@contextmanager
+def just_before(
+    engine: "Engine", prefixes: tuple[str, ...], action: Callable[[], None]
+) -> Iterator[list[str]]:
+    """Runs `action` once, just before the first statement `engine` sends that starts with one
+    of `prefixes` (compared in upper case, e.g. `("INSERT INTO USERS",)`).
+
+    Forces a race instead of hoping for one: `action` commits a conflicting row on another
+    connection between your code's checks and its write. The list yielded holds the statement
+    that triggered it (empty if none did: assert on it).
+    """
+    from sqlalchemy import event  # only the katas that race need SQLAlchemy
+
+    fired: list[str] = []
+
+    def race(connection: object, cursor: object, statement: str, *args: object) -> None:
+        if not fired and statement.lstrip().upper().startswith(prefixes):
+            fired.append(statement)
+            action()
+
+    event.listen(engine, "before_cursor_execute", race)
+    try:
+        yield fired
+    finally:
+        event.remove(engine, "before_cursor_execute", race)

@@ -28,14 +28,12 @@ from intro_to_sqlalchemy import (
     make_engine,
 )
 from sqlalchemy import (
-    Connection,
     Engine,
     Integer,
     String,
     Text,
     create_engine,
     delete,
-    event,
     func,
     insert,
     inspect,
@@ -45,6 +43,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session
+
+from grader.testing import just_before
 
 MISSING_ID = 999_999
 # The engine fixture is shared by the examples of a property test: each example empties the tables.
@@ -307,24 +307,17 @@ def email_taken_just_before_the_write(
     another connection commits a user with `email`: the race of two sign-ups at once, made
     certain. Whatever your code checked before that statement, the row is now taken."""
     racer = create_engine(database_url)
-    fired = []
 
-    def commit_the_same_email_first(
-        connection: Connection, cursor: object, statement: str, *args: object
-    ) -> None:
-        if fired or not statement.lstrip().upper().startswith(
-            ("INSERT INTO USERS", "UPDATE USERS")
-        ):
-            return
-        fired.append(statement)
+    def commit_the_same_email_first() -> None:
         with racer.begin() as other:
             other.execute(insert(User).values(email=email, name="Racer"))
 
-    event.listen(engine, "before_cursor_execute", commit_the_same_email_first)
     try:
-        yield
+        with just_before(
+            engine, ("INSERT INTO USERS", "UPDATE USERS"), commit_the_same_email_first
+        ) as fired:
+            yield
     finally:
-        event.remove(engine, "before_cursor_execute", commit_the_same_email_first)
         racer.dispose()
     assert fired, "no INSERT or UPDATE on users was sent"
 

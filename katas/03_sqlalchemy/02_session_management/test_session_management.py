@@ -20,6 +20,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from grader.testing import just_before
+
 
 def balances(engine: Engine) -> dict[str, int]:
     """owner -> balance of every account in the database, read in a session of the test's own."""
@@ -394,22 +396,16 @@ def test_an_owner_taken_between_a_check_and_the_insert_is_still_409(
     # Just before the INSERT reaches the database, another connection commits the same owner:
     # two sign-ups racing, made certain. Only the UNIQUE constraint can tell.
     racer = create_engine(database_url)
-    fired: list[str] = []
 
-    def open_the_same_account_first(
-        connection: object, cursor: object, statement: str, *args: object
-    ) -> None:
-        if not fired and statement.lstrip().upper().startswith("INSERT INTO ACCOUNTS"):
-            fired.append(statement)
-            with Session(racer) as other:
-                other.add(Account(owner="ada", balance=1))
-                other.commit()
+    def open_the_same_account_first() -> None:
+        with Session(racer) as other:
+            other.add(Account(owner="ada", balance=1))
+            other.commit()
 
-    event.listen(engine, "before_cursor_execute", open_the_same_account_first)
     try:
-        response = client.post("/accounts", json={"owner": "ada", "balance": 500})
+        with just_before(engine, ("INSERT INTO ACCOUNTS",), open_the_same_account_first) as fired:
+            response = client.post("/accounts", json={"owner": "ada", "balance": 500})
     finally:
-        event.remove(engine, "before_cursor_execute", open_the_same_account_first)
         racer.dispose()
     assert fired, "no INSERT into accounts was sent"
     assert response.status_code == 409, response.text

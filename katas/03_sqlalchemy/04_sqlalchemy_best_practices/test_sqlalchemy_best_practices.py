@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, update
+from sqlalchemy import Engine, create_engine, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy_best_practices import (
@@ -26,7 +26,7 @@ from sqlalchemy_best_practices import (
     make_engine,
 )
 
-from grader.testing import count_statements
+from grader.testing import count_statements, just_before
 
 FIXTURE_EXAMPLES = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -358,21 +358,15 @@ def email_committed_just_before_the_insert(engine: Engine, email: str) -> Iterat
     connection commits a user with `email`: two sign-ups racing, made certain. Whatever your
     code checked before that INSERT, the email is now taken."""
     racer = create_engine(engine.url)
-    fired: list[str] = []
 
-    def commit_the_same_email_first(
-        connection: Connection, cursor: object, statement: str, *args: object
-    ) -> None:
-        if not fired and statement.lstrip().upper().startswith("INSERT INTO USERS"):
-            fired.append(statement)
-            with racer.begin() as other:
-                other.execute(insert(User).values(name="Racer", email=email))
+    def commit_the_same_email_first() -> None:
+        with racer.begin() as other:
+            other.execute(insert(User).values(name="Racer", email=email))
 
-    event.listen(engine, "before_cursor_execute", commit_the_same_email_first)
     try:
-        yield fired
+        with just_before(engine, ("INSERT INTO USERS",), commit_the_same_email_first) as fired:
+            yield fired
     finally:
-        event.remove(engine, "before_cursor_execute", commit_the_same_email_first)
         racer.dispose()
 
 
